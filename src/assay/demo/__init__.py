@@ -1,0 +1,1 @@
+"""The demo: a small, realistic marketplace and the story of its takedowns."""

@@ -1,0 +1,50 @@
+"""Prepare a database for the demo and play the story on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine, inspect, text
+
+from assay.demo.story import START, play
+from assay.domain.errors import DomainError
+from assay.services.app import Assay
+from assay.services.clock import ManualClock
+from assay.services.reports import Summary
+from assay.store import database
+from assay.store.tables import metadata
+
+DEMO_MARK = ("world", "demo")
+
+
+def run_demo(engine: Engine, *, reset: bool = False, say: Callable[[str], None] | None = None) -> Summary:
+    prepare(engine, reset=reset)
+    clock = ManualClock(START)
+    story = play(Assay(engine, clock=clock), clock, say)
+    assert story.summary is not None
+    return story.summary
+
+
+def prepare(engine: Engine, *, reset: bool) -> None:
+    """Start from an empty schema. A database that holds anything but an earlier demo is
+    left alone unless `reset` says otherwise: the demo never eats real data by surprise."""
+    if database.current_revision(engine) is not None:
+        with Assay(engine).uow() as uow:
+            holds_demo = uow.repo.setting(DEMO_MARK[0]) == DEMO_MARK[1]
+            empty = uow.session.execute(text("SELECT count(*) FROM rights_holders")).scalar_one() == 0
+        if not (holds_demo or empty or reset):
+            where = engine.url.render_as_string(hide_password=True)
+            raise DomainError(f"{where} holds data that is not the demo's; use another ASSAY_DATABASE_URL, "
+                              "or pass --reset to replace it")
+    drop_everything(engine)
+    database.upgrade(engine)
+    with Assay(engine).uow("demo") as uow:  # marked first, so an interrupted demo can be rerun
+        uow.repo.set_setting(*DEMO_MARK)
+        uow.commit()
+
+
+def drop_everything(engine: Engine) -> None:
+    metadata.drop_all(engine)
+    if "alembic_version" in inspect(engine).get_table_names():
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE alembic_version"))

@@ -1,0 +1,233 @@
+"""Filing notices and deciding them: the takedown itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assay.domain import statements
+from assay.domain.errors import DomainError, FilingSuspended, NotPermitted, ValidationFailed
+from assay.domain.model import Listing, ListingStatus, RightsHolder, TrademarkRight
+from assay.domain.notices import (
+    InfringementType, ItemState, Lane, Notice, NoticeItem, NoticeSource, Transition, missing_elements,
+)
+from assay.domain.policies import FilerMeasure, choose_lane, filer_measure, filer_record
+from assay.services.sanctions import issue_strike, restore, revoke_strike, take_down
+from assay.services.snapshots import snapshot
+from assay.store.uow import UnitOfWork
+
+
+@dataclass
+class FilingResult:
+    notice_id: int
+    lane: Lane
+    lane_reasons: tuple[str, ...]
+    item_ids: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    queued: list[int] = field(default_factory=list)
+    incomplete_reasons: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    """Everything a decision on one item needs to state its reasons."""
+
+    item: NoticeItem
+    notice: Notice
+    listing: Listing
+    rights: list[TrademarkRight]
+    holder: RightsHolder
+
+
+def load_case(uow: UnitOfWork, item_id: int) -> Case:
+    item = uow.repo.get(NoticeItem, item_id, lock=True)
+    notice = uow.repo.get(Notice, item.notice_id)  # type: ignore[arg-type]
+    rights = list(uow.repo.rights(notice.right_ids).values())
+    return Case(item, notice, uow.repo.get(Listing, item.listing_id), rights,
+                uow.repo.get(RightsHolder, item.holder_id))
+
+
+def record_transition(uow: UnitOfWork, transition: Transition, reason: str | None = None) -> None:
+    uow.record(f"item.{transition.step.value}", "notice_item", transition.item_id,
+               before={"state": transition.before.value}, after={"state": transition.after.value}, reason=reason)
+
+
+def resolve_listing(uow: UnitOfWork, reference: str | int) -> Listing | None:
+    """A listing by Assay id, or by `marketplace:listing_id` as the marketplace knows it."""
+    if isinstance(reference, int) or str(reference).isdigit():
+        return uow.session.get(Listing, int(reference))
+    marketplace, _, ref = str(reference).partition(":")
+    return uow.repo.listing_by_ref(marketplace, ref) if ref else None
+
+
+def file_notice(
+    uow: UnitOfWork, *, holder_id: int, right_ids: Sequence[int], listings: Sequence[str | int],
+    infringement_type: InfringementType, explanation: str, evidence: Sequence[str] = (),
+    good_faith: bool, accurate: bool, signature: str, source: NoticeSource = NoticeSource.NOTICE,
+) -> FilingResult:
+    """File a notice. Listings that cannot be named (unknown, already down, already in an open
+    item of this filer) are rejected one by one with the reason; the rest go ahead. A notice
+    missing a required element is kept as incomplete, saying exactly what is missing."""
+    holder = uow.repo.get(RightsHolder, holder_id)
+    if holder.is_suspended(uow.now):
+        raise FilingSuspended(
+            f"{holder.name} is suspended from filing until {holder.suspended_until.isoformat(timespec='minutes')} "  # type: ignore[union-attr]
+            "for repeatedly filing manifestly unfounded notices"
+        )
+    problems = missing_elements(right_ids=list(right_ids), explanation=explanation, good_faith=good_faith,
+                                accurate=accurate, signature=signature, listing_refs=[str(x) for x in listings])
+    found = uow.repo.rights(right_ids)
+    rights = []
+    for right_id in right_ids:
+        right = found.get(right_id)
+        if right is None:
+            problems.append(f"rights: right {right_id} not found")
+        elif right.holder_id != holder_id:
+            problems.append(f"rights: right {right_id} belongs to another rights holder")
+        else:
+            rights.append(right)
+            if not right.is_usable(uow.now):
+                problems.append(f"rights: {right.unusable_reason(uow.now)}")
+
+    accepted, rejected = _accept_listings(uow, holder_id, listings)
+    if not accepted:
+        raise ValidationFailed(problems + [f"listing {ref}: {why}" for ref, why in rejected])
+
+    notice = Notice(
+        holder_id=holder_id, right_ids=list(right_ids), infringement_type=infringement_type,
+        explanation=explanation.strip(), evidence=list(evidence), good_faith=good_faith, accurate=accurate,
+        signature=signature.strip(), filed_at=uow.now, filed_by=uow.actor, source=source,
+        incomplete_reasons=problems,
+    )
+    if problems:
+        lane_reasons: tuple[str, ...] = ("the notice is incomplete",)
+    else:
+        record = filer_record(uow.repo.items_decided_since(holder_id, uow.now - uow.policy.record_window),
+                              uow.now, uow.policy)
+        choice = choose_lane(holder, rights, record, uow.now, uow.policy)
+        notice.lane, lane_reasons = choice.lane, choice.reasons
+    uow.repo.add(notice)
+    for listing in accepted:
+        notice.items.append(NoticeItem(listing_id=listing.id, seller_id=listing.seller_id,  # type: ignore[arg-type]
+                                       holder_id=holder_id, filed_at=uow.now))
+    uow.flush()
+    uow.record("notice.filed", "notice", notice.id, after=snapshot(notice), reason="; ".join(lane_reasons))
+    result = FilingResult(notice.id, notice.lane, lane_reasons, incomplete_reasons=problems, rejected=rejected)  # type: ignore[arg-type]
+    for item, listing in zip(notice.items, accepted):
+        result.item_ids.append(item.id)  # type: ignore[arg-type]
+        uow.record("item.filed", "notice_item", item.id, after=snapshot(item, "listing_id", "seller_id", "state"))
+        if problems:
+            record_transition(uow, item.mark_incomplete(uow.now), "; ".join(problems))
+        elif notice.lane is Lane.EXPEDITED:
+            record_transition(uow, item.remove_at_once(uow.now, uow.policy.windows), "; ".join(lane_reasons))
+            _remove(uow, Case(item, notice, listing, rights, holder), decided_by="assay:expedited-lane")
+            result.removed.append(item.id)  # type: ignore[arg-type]
+        else:
+            record_transition(uow, item.queue_for_review(uow.now, uow.policy.windows), "; ".join(lane_reasons))
+            result.queued.append(item.id)  # type: ignore[arg-type]
+    uow.commit()
+    return result
+
+
+def _accept_listings(
+    uow: UnitOfWork, holder_id: int, references: Sequence[str | int]
+) -> tuple[list[Listing], list[tuple[str, str]]]:
+    accepted: list[Listing] = []
+    rejected: list[tuple[str, str]] = []
+    seen: set[int] = set()
+    for reference in references:
+        listing = resolve_listing(uow, reference)
+        ref = str(reference)
+        if listing is None:
+            rejected.append((ref, "not found (name it by Assay id or as marketplace:listing_id)"))
+        elif listing.id in seen:
+            rejected.append((ref, "named twice in this notice"))
+        elif listing.status is ListingStatus.REMOVED:
+            rejected.append((ref, "already removed"))
+        elif (open_item := uow.repo.open_item(holder_id, listing.id)) is not None:  # type: ignore[arg-type]
+            rejected.append((ref, f"already named in your open notice item {open_item.id}"))
+        else:
+            seen.add(listing.id)  # type: ignore[arg-type]
+            accepted.append(listing)
+    return accepted, rejected
+
+
+def _remove(uow: UnitOfWork, case: Case, decided_by: str, note: str | None = None) -> None:
+    take_down(uow, case.listing, reason=f"notice {case.notice.id}, item {case.item.id}")
+    statement = statements.removal(case.notice, case.item, case.listing, case.rights, case.holder.name,
+                                   decided_by, uow.now, note)
+    uow.repo.add(statement)
+    issue_strike(uow, case.item, case.notice.infringement_type)
+
+
+def reinstate(uow: UnitOfWork, case: Case, why: str, *, automated: bool = False) -> None:
+    """After an item is reinstated: listing back, strike withdrawn, reasons stated."""
+    restore(uow, case.listing, reason=f"item {case.item.id} reinstated")
+    uow.repo.add(statements.reinstatement(case.notice, case.item, case.listing, case.rights, uow.actor,
+                                          uow.now, why, automated))
+    revoke_strike(uow, case.item)
+
+
+def decide_review(
+    uow: UnitOfWork, item_id: int, *, remove: bool, reason: str, manifestly_unfounded: bool = False
+) -> ItemState:
+    """A reviewer's decision on a standard-lane item."""
+    if not reason.strip():
+        raise ValidationFailed(["reason: state the reasons for the decision"])
+    if remove and manifestly_unfounded:
+        raise ValidationFailed(["manifestly_unfounded: only a declined notice can be manifestly unfounded"])
+    case = load_case(uow, item_id)
+    if remove:
+        record_transition(uow, case.item.remove(uow.now, uow.policy.windows), reason)
+        _remove(uow, case, decided_by=uow.actor, note=reason)
+    else:
+        record_transition(uow, case.item.decline(uow.now, manifestly_unfounded), reason)
+        uow.repo.add(statements.no_action(case.notice, case.item, case.listing, case.rights, uow.actor, uow.now,
+                                          reason, manifestly_unfounded))
+        if manifestly_unfounded:
+            _hold_filer_to_account(uow, case.holder)
+    uow.commit()
+    return case.item.state
+
+
+def _hold_filer_to_account(uow: UnitOfWork, holder: RightsHolder) -> None:
+    items = uow.repo.items_decided_since(holder.id, uow.now - uow.policy.unfounded_window)  # type: ignore[arg-type]
+    uow.flush()
+    measure = filer_measure(holder, items, uow.now, uow.policy)
+    if measure is FilerMeasure.NONE:
+        return
+    before = snapshot(holder, "warned_at", "suspended_until")
+    holder.warned_at = uow.now
+    if measure is FilerMeasure.SUSPEND:
+        holder.suspended_until = uow.now + uow.policy.suspension_period
+    uow.record(f"holder.{'warned' if measure is FilerMeasure.WARN else 'suspended'}", "rights_holder", holder.id,
+               before=before, after=snapshot(holder, "warned_at", "suspended_until"),
+               reason="repeated manifestly unfounded notices")
+
+
+def withdraw(uow: UnitOfWork, notice_id: int, *, holder_id: int, item_ids: Sequence[int] | None = None,
+             reason: str = "withdrawn by the rights holder") -> list[int]:
+    """The filer withdraws its notice, or some of its items; removed listings go back up."""
+    notice = uow.repo.get(Notice, notice_id)
+    if notice.holder_id != holder_id:
+        raise NotPermitted(f"notice {notice_id} was filed by another rights holder")
+    chosen = [i for i in notice.items if item_ids is None or i.id in set(item_ids)]
+    if item_ids is not None and len(chosen) != len(set(item_ids)):
+        unknown = sorted(set(item_ids) - {i.id for i in chosen})  # type: ignore[misc]
+        raise ValidationFailed([f"items: {unknown} are not items of notice {notice_id}"])
+    withdrawn = []
+    for item in chosen:
+        if item.state.is_terminal:
+            if item_ids is not None:
+                raise DomainError(f"item {item.id} is already {item.state.value}")
+            continue
+        case = load_case(uow, item.id)  # type: ignore[arg-type]
+        record_transition(uow, item.withdraw(uow.now), reason)
+        if item.state is ItemState.REINSTATED:
+            reinstate(uow, case, f"the rights holder withdrew its notice ({reason}).")
+        withdrawn.append(item.id)
+    if not withdrawn:
+        raise DomainError(f"notice {notice_id} has no open item to withdraw")
+    uow.commit()
+    return withdrawn  # type: ignore[return-value]

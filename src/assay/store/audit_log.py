@@ -1,0 +1,61 @@
+"""Appending to and verifying the hash-chained audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from assay.domain.audit import AuditEvent, ChainBreak, event_hash, verify_chain
+from assay.store.tables import audit_events, audit_head
+
+
+def append_event(
+    session: Session, *, at: datetime, actor: str, action: str, entity_type: str, entity_id: object,
+    before: dict[str, Any] | None, after: dict[str, Any] | None, reason: str | None, request_id: str | None,
+) -> int:
+    """Append one event in the caller's transaction. Locking the head row first makes
+    concurrent appenders take turns, so the chain never forks."""
+    head = session.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).one()
+    seq = head.seq + 1
+    fields = dict(
+        seq=seq, at=at, actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id),
+        before=before, after=after, reason=reason, request_id=request_id, prev_hash=head.hash,
+    )
+    digest = event_hash(**fields)
+    session.execute(insert(audit_events).values(**fields, hash=digest))
+    session.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
+    return seq
+
+
+def _stream(session: Session) -> Iterator[AuditEvent]:
+    rows = session.execute(select(audit_events).order_by(audit_events.c.seq).execution_options(yield_per=2000))
+    for row in rows:
+        yield AuditEvent(**row._mapping)
+
+
+def verify_log(session: Session) -> tuple[int, ChainBreak | None]:
+    """How many events were read, and the first break in the chain if any."""
+    head = session.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one_or_none()
+    counted = 0
+
+    def counting() -> Iterator[AuditEvent]:
+        nonlocal counted
+        for event in _stream(session):
+            counted += 1
+            yield event
+
+    problem = verify_chain(counting(), (head.seq, head.hash) if head else None)
+    return counted, problem
+
+
+def events_for(session: Session, entity_type: str, entity_id: object) -> list[AuditEvent]:
+    rows = session.execute(
+        select(audit_events)
+        .where(audit_events.c.entity_type == entity_type, audit_events.c.entity_id == str(entity_id))
+        .order_by(audit_events.c.seq)
+    )
+    return [AuditEvent(**row._mapping) for row in rows]

@@ -1,0 +1,70 @@
+"""The unit of work: one transaction per use case, all or nothing, with its audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from assay.domain.policies import Policy
+from assay.domain.time import Clock
+from assay.store.audit_log import append_event
+from assay.store.repository import Repository
+from assay.store.tables import map_domain
+
+
+class UnitOfWork:
+    """Use as `with uow:`; nothing is kept unless `commit()` is called inside.
+    The moment is read from the clock once, so one use case has one time."""
+
+    def __init__(
+        self, engine: Engine, clock: Clock, actor: str, *, policy: Policy | None = None, request_id: str | None = None
+    ) -> None:
+        map_domain()
+        self.policy = policy or Policy()
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.clock = clock
+        self.actor = actor
+        self.request_id = request_id
+        self._after_commit: list[Callable[[], None]] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.session: Session = self._sessions()
+        self.repo = Repository(self.session)
+        self.now: datetime = self.clock.now()
+        self._after_commit = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Side effects (messages to others) run only once the transaction has committed."""
+        self._after_commit.append(callback)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def record(
+        self, action: str, entity_type: str, entity_id: object, *,
+        before: dict[str, Any] | None = None, after: dict[str, Any] | None = None, reason: str | None = None,
+    ) -> int:
+        """Append an audit event in this transaction."""
+        self.session.flush()
+        return append_event(
+            self.session, at=self.now, actor=self.actor, action=action, entity_type=entity_type,
+            entity_id=entity_id, before=before, after=after, reason=reason, request_id=self.request_id,
+        )
