@@ -27,6 +27,7 @@ test-postgresql: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests bench
 
 clean:
 	rm -rf $(VENV) assay.db assay.db-wal assay.db-shm

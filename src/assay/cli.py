@@ -66,7 +66,7 @@ def friendly(command: F) -> F:
         except database.SchemaOutOfDate as problem:
             err.print(f"[red]error:[/red] {problem}")
             raise typer.Exit(2) from None
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def open_app() -> Assay:
@@ -195,6 +195,17 @@ def brand_register(record: Annotated[Path, typer.Argument(help="A JSON file: one
             marks=list(data.get("marks") or []), categories=list(data.get("categories") or []),
             products=list(data.get("products") or []), authorized_sellers=list(data.get("authorized_sellers") or []))
     console.print(f"brand {brand_id} registered")
+
+
+@brand_app.command("authorize")
+@friendly
+def brand_authorize(brand_id: int, seller_ref: str,
+                    revoke: Annotated[bool, typer.Option(help="Withdraw the authorization instead.")] = False,
+                    actor: Actor = "cli") -> None:
+    """Name (or withdraw) a seller licensed to sell the brand's genuine goods."""
+    with open_app().uow(actor) as uow:
+        catalog.set_authorized_seller(uow, brand_id=brand_id, seller_ref=seller_ref, authorized=not revoke)
+    console.print(f"{seller_ref} {'no longer ' if revoke else ''}authorized for brand {brand_id}")
 
 
 @seller_app.command("upsert")

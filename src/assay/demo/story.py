@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from assay.domain.identity import TraderIdentity
-from assay.domain.notices import InfringementType, Lane
-from assay.domain.model import Seller
 from assay.demo.world import BRANDS, HISTORY, LISTINGS, MARKETPLACE, SELLERS
+from assay.domain.identity import TraderIdentity
+from assay.domain.model import Seller
+from assay.domain.notices import InfringementType, Lane
 from assay.services import catalog, enrolment, marketplace, notices, redress
 from assay.services.app import Assay
 from assay.services.clock import ManualClock

@@ -125,8 +125,8 @@ def sanction(
         measure=measure, scope=f"storefront {seller.store_name!r} ({seller.seller_ref})",
         facts=f"{_SANCTION_TEXT[measure]} {facts}",
         ground=DecisionGround.ILLEGAL_CONTENT if measure is not Measure.STOREFRONT_RESTORED else DecisionGround.NOT_ILLEGAL,
-        legal_ground="Repeated infringement of intellectual property rights (repeat infringer policy)",
+        legal_ground="Repeat infringer policy: strikes for removals of infringing listings that stand",
         source=NoticeSource.OWN_INITIATIVE, automated_detection=False,
         automated_decision=AutomatedDecision.FULLY if automated else AutomatedDecision.NOT_AUTOMATED,
-        redress=redress, decided_at=now, decided_by=decided_by, seller_id=seller.id,  # type: ignore[arg-type]
+        redress=redress, decided_at=now, decided_by=decided_by, seller_id=seller.id,
     )

@@ -41,7 +41,7 @@ def lapse(uow: UnitOfWork, item_id: int) -> bool:
     case = load_case(uow, item_id)
     if not case.item.reply_lapsed(uow.now):
         return False
-    deadline = case.item.reply_due_at.isoformat(timespec="minutes")  # type: ignore[union-attr]
+    deadline = case.item.reply_due_at.isoformat(timespec="minutes")
     record_transition(uow, case.item.lapse(uow.now), f"no reply from the rights holder by {deadline}")
     reinstate(uow, case, f"the rights holder did not answer your counter-notice by its deadline ({deadline}).",
               automated=True)

@@ -42,7 +42,7 @@ def upsert_seller(
     market = ensure_marketplace(uow, marketplace)
     seller = uow.repo.seller_by_ref(marketplace, seller_ref)
     if seller is None:
-        seller = Seller(marketplace_id=market.id, seller_ref=seller_ref, store_name=store_name,  # type: ignore[arg-type]
+        seller = Seller(marketplace_id=market.id, seller_ref=seller_ref, store_name=store_name,
                         registered_at=registered_at, identity=identity)
         uow.repo.add(seller)
         uow.flush()
@@ -53,13 +53,13 @@ def upsert_seller(
         after = snapshot(seller, "store_name", "identity")
         if after != before:
             uow.record("seller.updated", "seller", seller.id, before=before, after=after)
-    uow.repo.replace_identity_keys(seller.id, identity_keys(identity))  # type: ignore[arg-type]
+    uow.repo.replace_identity_keys(seller.id, identity_keys(identity))
     if banned and not seller.is_banned:
         close_and_ban(uow, seller, reason=f"storefront closed for infringement by {marketplace} before it reached Assay")
     elif not seller.is_banned:
         ban_if_linked_to_banned(uow, seller)
     uow.commit()
-    return seller.id  # type: ignore[return-value]
+    return seller.id
 
 
 def upsert_listing(
@@ -92,7 +92,7 @@ def upsert_listing(
     if listing is None:
         listing = Listing(marketplace_id=seller.marketplace_id, listing_ref=listing_ref, created_at=created_at,
                           status=ListingStatus.REMOVED if seller.status is SellerStatus.CLOSED else ListingStatus.ACTIVE,
-                          **fields)  # type: ignore[arg-type]
+                          **fields)
         uow.repo.add(listing)
         uow.flush()
         uow.record("listing.created", "listing", listing.id, after=snapshot(listing))
@@ -106,4 +106,4 @@ def upsert_listing(
             uow.record("listing.updated", "listing", listing.id,
                        before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     uow.commit()
-    return listing.id  # type: ignore[return-value]
+    return listing.id

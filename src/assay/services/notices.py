@@ -9,7 +9,14 @@ from assay.domain import statements
 from assay.domain.errors import DomainError, FilingSuspended, NotPermitted, ValidationFailed
 from assay.domain.model import Listing, ListingStatus, RightsHolder, TrademarkRight
 from assay.domain.notices import (
-    InfringementType, ItemState, Lane, Notice, NoticeItem, NoticeSource, Transition, missing_elements,
+    InfringementType,
+    ItemState,
+    Lane,
+    Notice,
+    NoticeItem,
+    NoticeSource,
+    Transition,
+    missing_elements,
 )
 from assay.domain.policies import FilerMeasure, choose_lane, filer_measure, filer_record
 from assay.services.sanctions import issue_strike, restore, revoke_strike, take_down
@@ -42,7 +49,7 @@ class Case:
 
 def load_case(uow: UnitOfWork, item_id: int) -> Case:
     item = uow.repo.get(NoticeItem, item_id, lock=True)
-    notice = uow.repo.get(Notice, item.notice_id)  # type: ignore[arg-type]
+    notice = uow.repo.get(Notice, item.notice_id)
     rights = list(uow.repo.rights(notice.right_ids).values())
     return Case(item, notice, uow.repo.get(Listing, item.listing_id), rights,
                 uow.repo.get(RightsHolder, item.holder_id))
@@ -72,7 +79,7 @@ def file_notice(
     holder = uow.repo.get(RightsHolder, holder_id)
     if holder.is_suspended(uow.now):
         raise FilingSuspended(
-            f"{holder.name} is suspended from filing until {holder.suspended_until.isoformat(timespec='minutes')} "  # type: ignore[union-attr]
+            f"{holder.name} is suspended from filing until {holder.suspended_until.isoformat(timespec='minutes')} "
             "for repeatedly filing manifestly unfounded notices"
         )
     problems = missing_elements(right_ids=list(right_ids), explanation=explanation, good_faith=good_faith,
@@ -109,23 +116,23 @@ def file_notice(
         notice.lane, lane_reasons = choice.lane, choice.reasons
     uow.repo.add(notice)
     for listing in accepted:
-        notice.items.append(NoticeItem(listing_id=listing.id, seller_id=listing.seller_id,  # type: ignore[arg-type]
+        notice.items.append(NoticeItem(listing_id=listing.id, seller_id=listing.seller_id,
                                        holder_id=holder_id, filed_at=uow.now))
     uow.flush()
     uow.record("notice.filed", "notice", notice.id, after=snapshot(notice), reason="; ".join(lane_reasons))
-    result = FilingResult(notice.id, notice.lane, lane_reasons, incomplete_reasons=problems, rejected=rejected)  # type: ignore[arg-type]
-    for item, listing in zip(notice.items, accepted):
-        result.item_ids.append(item.id)  # type: ignore[arg-type]
+    result = FilingResult(notice.id, notice.lane, lane_reasons, incomplete_reasons=problems, rejected=rejected)
+    for item, listing in zip(notice.items, accepted, strict=True):
+        result.item_ids.append(item.id)
         uow.record("item.filed", "notice_item", item.id, after=snapshot(item, "listing_id", "seller_id", "state"))
         if problems:
             record_transition(uow, item.mark_incomplete(uow.now), "; ".join(problems))
         elif notice.lane is Lane.EXPEDITED:
             record_transition(uow, item.remove_at_once(uow.now, uow.policy.windows), "; ".join(lane_reasons))
             _remove(uow, Case(item, notice, listing, rights, holder), decided_by="assay:expedited-lane")
-            result.removed.append(item.id)  # type: ignore[arg-type]
+            result.removed.append(item.id)
         else:
             record_transition(uow, item.queue_for_review(uow.now, uow.policy.windows), "; ".join(lane_reasons))
-            result.queued.append(item.id)  # type: ignore[arg-type]
+            result.queued.append(item.id)
     uow.commit()
     return result
 
@@ -145,10 +152,10 @@ def _accept_listings(
             rejected.append((ref, "named twice in this notice"))
         elif listing.status is ListingStatus.REMOVED:
             rejected.append((ref, "already removed"))
-        elif (open_item := uow.repo.open_item(holder_id, listing.id)) is not None:  # type: ignore[arg-type]
+        elif (open_item := uow.repo.open_item(holder_id, listing.id)) is not None:
             rejected.append((ref, f"already named in your open notice item {open_item.id}"))
         else:
-            seen.add(listing.id)  # type: ignore[arg-type]
+            seen.add(listing.id)
             accepted.append(listing)
     return accepted, rejected
 
@@ -192,7 +199,7 @@ def decide_review(
 
 
 def _hold_filer_to_account(uow: UnitOfWork, holder: RightsHolder) -> None:
-    items = uow.repo.items_decided_since(holder.id, uow.now - uow.policy.unfounded_window)  # type: ignore[arg-type]
+    items = uow.repo.items_decided_since(holder.id, uow.now - uow.policy.unfounded_window)
     uow.flush()
     measure = filer_measure(holder, items, uow.now, uow.policy)
     if measure is FilerMeasure.NONE:
@@ -214,7 +221,7 @@ def withdraw(uow: UnitOfWork, notice_id: int, *, holder_id: int, item_ids: Seque
         raise NotPermitted(f"notice {notice_id} was filed by another rights holder")
     chosen = [i for i in notice.items if item_ids is None or i.id in set(item_ids)]
     if item_ids is not None and len(chosen) != len(set(item_ids)):
-        unknown = sorted(set(item_ids) - {i.id for i in chosen})  # type: ignore[misc]
+        unknown = sorted(set(item_ids) - {i.id for i in chosen})
         raise ValidationFailed([f"items: {unknown} are not items of notice {notice_id}"])
     withdrawn = []
     for item in chosen:
@@ -222,7 +229,7 @@ def withdraw(uow: UnitOfWork, notice_id: int, *, holder_id: int, item_ids: Seque
             if item_ids is not None:
                 raise DomainError(f"item {item.id} is already {item.state.value}")
             continue
-        case = load_case(uow, item.id)  # type: ignore[arg-type]
+        case = load_case(uow, item.id)
         record_transition(uow, item.withdraw(uow.now), reason)
         if item.state is ItemState.REINSTATED:
             reinstate(uow, case, f"the rights holder withdrew its notice ({reason}).")
@@ -230,4 +237,4 @@ def withdraw(uow: UnitOfWork, notice_id: int, *, holder_id: int, item_ids: Seque
     if not withdrawn:
         raise DomainError(f"notice {notice_id} has no open item to withdraw")
     uow.commit()
-    return withdrawn  # type: ignore[return-value]
+    return withdrawn

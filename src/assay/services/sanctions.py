@@ -20,7 +20,7 @@ _ESCALATION = {
 
 
 def issue_strike(uow: UnitOfWork, item: NoticeItem, kind: InfringementType) -> None:
-    strike = Strike(seller_id=item.seller_id, item_id=item.id, kind=kind, issued_at=uow.now)  # type: ignore[arg-type]
+    strike = Strike(seller_id=item.seller_id, item_id=item.id, kind=kind, issued_at=uow.now)
     uow.repo.add(strike)
     uow.flush()
     uow.record("strike.issued", "seller", item.seller_id, after=snapshot(strike), reason=f"removal of item {item.id}")
@@ -28,7 +28,7 @@ def issue_strike(uow: UnitOfWork, item: NoticeItem, kind: InfringementType) -> N
 
 
 def revoke_strike(uow: UnitOfWork, item: NoticeItem) -> None:
-    strike = uow.repo.strike_for_item(item.id)  # type: ignore[arg-type]
+    strike = uow.repo.strike_for_item(item.id)
     if strike is None or strike.revoked_at is not None:
         return
     strike.revoked_at = uow.now
@@ -80,9 +80,9 @@ def close_and_ban(uow: UnitOfWork, seller: Seller, *, reason: str) -> list[int]:
         if current.is_banned:
             continue
         _ban_one(uow, current, why)
-        banned.append(current.id)  # type: ignore[arg-type]
-        keys = uow.repo.identity_keys(current.id)  # type: ignore[arg-type]
-        for other_id, shared in linked_accounts(keys, uow.repo.sellers_sharing(keys, exclude=current.id)).items():  # type: ignore[arg-type]
+        banned.append(current.id)
+        keys = uow.repo.identity_keys(current.id)
+        for other_id, shared in linked_accounts(keys, uow.repo.sellers_sharing(keys, exclude=current.id)).items():
             other = uow.repo.get(Seller, other_id)
             if not other.is_banned:
                 queue.append((other, f"linked to banned seller {current.seller_ref} by {_describe(shared)}"))
@@ -91,8 +91,8 @@ def close_and_ban(uow: UnitOfWork, seller: Seller, *, reason: str) -> list[int]:
 
 def ban_if_linked_to_banned(uow: UnitOfWork, seller: Seller) -> bool:
     """A new or changed account that shares identity with a banned one is banned too."""
-    keys = uow.repo.identity_keys(seller.id)  # type: ignore[arg-type]
-    for other_id, shared in uow.repo.sellers_sharing(keys, exclude=seller.id).items():  # type: ignore[arg-type]
+    keys = uow.repo.identity_keys(seller.id)
+    for other_id, shared in uow.repo.sellers_sharing(keys, exclude=seller.id).items():
         other = uow.repo.get(Seller, other_id)
         if other.is_banned:
             close_and_ban(uow, seller, reason=f"linked to banned seller {other.seller_ref} by {_describe(keys & shared)}")
@@ -108,7 +108,7 @@ def _ban_one(uow: UnitOfWork, seller: Seller, reason: str) -> None:
     uow.record("seller.closed_and_banned", "seller", seller.id, before=before,
                after=snapshot(seller, "status", "banned_at", "ban_reason", "sanction_level"), reason=reason)
     _state_decision(uow, seller, Measure.STOREFRONT_CLOSED, f"Reason: {reason}.", record=False)
-    for listing in uow.repo.listings_of_seller(seller.id):  # type: ignore[arg-type]
+    for listing in uow.repo.listings_of_seller(seller.id):
         take_down(uow, listing, reason=f"storefront {seller.seller_ref} closed")
 
 
@@ -125,7 +125,7 @@ def restore(uow: UnitOfWork, listing: Listing, *, reason: str) -> bool:
     """Put a listing back, unless another removal still stands or its storefront is closed."""
     if listing.status is not ListingStatus.REMOVED:
         return False
-    if any(item.state.keeps_listing_down for item in uow.repo.items_of_listing(listing.id)):  # type: ignore[arg-type]
+    if any(item.state.keeps_listing_down for item in uow.repo.items_of_listing(listing.id)):
         return False
     if uow.repo.get(Seller, listing.seller_id).is_banned:
         return False

@@ -6,15 +6,33 @@ same objects the policies reason about are the ones the unit of work saves."""
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-    UniqueConstraint, text,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import composite, registry, relationship
 
 from assay.domain.identity import TraderIdentity
 from assay.domain.model import (
-    Brand, Listing, ListingStatus, Marketplace, Product, RightsHolder, RightStatus, Seller,
-    SellerStatus, TrademarkRight,
+    Brand,
+    Listing,
+    ListingStatus,
+    Marketplace,
+    Product,
+    RightsHolder,
+    RightStatus,
+    Seller,
+    SellerStatus,
+    TrademarkRight,
 )
 from assay.domain.notices import OPEN_STATES, InfringementType, ItemState, Lane, Notice, NoticeItem, NoticeSource
 from assay.domain.policies import Strike

@@ -42,7 +42,8 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed but leaves loaded objects readable
+        # (detached, not expired), so a caller can still look at what it fetched.
         self.session.close()
 
     def commit(self) -> None:

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-28 19:15:48.159776
 """
-from alembic import op
 import sqlalchemy as sa
-import assay.store.types
+from alembic import op
 
+import assay.store.types
 
 revision = '0001'
 down_revision = None
