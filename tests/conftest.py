@@ -32,6 +32,15 @@ class Backend:
     url: str
     connect_args: dict[str, str]
 
+    @property
+    def standalone_url(self) -> str:
+        """One URL that also selects the schema, for a CLI run or a child process."""
+        if not self.connect_args:
+            return self.url
+        from urllib.parse import quote
+
+        return f"{self.url}?options={quote(self.connect_args['options'])}"
+
     def engine(self) -> Engine:
         return database.make_engine(self.url, connect_args=self.connect_args) if self.connect_args \
             else database.make_engine(self.url)
@@ -52,7 +61,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[Backend]:
-    schema = f"assay_test_{_worker()}"
+    schema = f"assay_test_{_worker()}_{os.getpid()}"  # concurrent runs must not share a schema
     admin = database.make_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -408,6 +408,34 @@ def worker(once: Annotated[bool, typer.Option(help="One pass, then exit.")] = Fa
         time.sleep(interval)
 
 
+@app.command("ingest")
+@friendly
+def ingest_command(
+    snapshot: Annotated[Path, typer.Argument(help="A snapshot directory (FORMATS.md).")],
+    rejects: Annotated[Path | None, typer.Option(help="Where to write the rejected records (JSON Lines).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction and checkpoint.")] = 2000,
+    actor: Actor = "ingest",
+) -> None:
+    """Load a marketplace snapshot; a killed run started again resumes where it stopped."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from assay.services.ingest import Ingest, write_rejects
+
+    assay = open_app()
+    job = Ingest(assay, snapshot, actor=actor, batch_size=batch_size)
+    if console.is_terminal:
+        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                      TimeRemainingColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("ingesting", total=job.total_bytes)
+            job.progress = lambda n: bar.advance(task, n)
+            summary = job.run()
+    else:
+        summary = job.run()
+    target = rejects or snapshot / "rejects.jsonl"
+    written = write_rejects(assay, summary.run_id, target)
+    console.print(summary.line() + (f"; rejects in {target}" if written else ""), highlight=False)
+
+
 @app.command("report")
 @friendly
 def report() -> None:

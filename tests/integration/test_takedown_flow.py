@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from tests.integration.world import build_world, earn_expedited_lane
 
 from assay.domain.errors import DomainError, IllegalTransition, NotPermitted, ValidationFailed
 from assay.domain.model import Listing, ListingStatus, Seller, SellerStatus
@@ -15,7 +16,6 @@ from assay.domain.reasons import AutomatedDecision, Measure, StatementOfReasons
 from assay.services import redress
 from assay.services.deadlines import process_due
 from assay.store.audit_log import verify_log
-from tests.integration.world import build_world, earn_expedited_lane
 
 
 def _get(app, cls, id_):

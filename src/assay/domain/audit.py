@@ -78,7 +78,7 @@ def verify_chain(events: Iterable[AuditEvent], head: tuple[int, str] | None) -> 
     for event in events:
         if event.seq != expected_seq:
             if event.seq > expected_seq:
-                return ChainBreak(expected_seq, "the event is missing (deleted)")
+                return ChainBreak(expected_seq, "the event is missing here (deleted or moved)")
             return ChainBreak(event.seq, "sequence numbers are out of order")
         if event.prev_hash != expected_prev:
             return ChainBreak(event.seq, "it does not follow from the event before it (reordered or replaced)")

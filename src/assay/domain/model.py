@@ -92,6 +92,7 @@ class Product:
     msrp: Decimal
     currency: str
     images: list[str] = field(default_factory=list)
+    image_hashes: list[str] = field(default_factory=list)
     brand_id: int | None = None
     id: int | None = None
 
@@ -152,4 +153,5 @@ class Listing:
     description: str = ""
     images: list[str] = field(default_factory=list)
     status: ListingStatus = ListingStatus.ACTIVE
+    image_hashes: list[str] = field(default_factory=list)
     id: int | None = None

@@ -82,7 +82,10 @@ def choose_lane(
 ) -> LaneChoice:
     """Expedited only for verified rights, a signed good-faith undertaking and a good record;
     the reasons say what held a notice back, so a filer knows how to earn the lane."""
+    rights = list(rights)
     held_back = [right.unusable_reason(now) for right in rights if not right.is_usable(now)]
+    if not rights:
+        held_back.append("no verified right invoked")
     if holder.good_faith_signed_at is None:
         held_back.append("no good-faith undertaking signed")
     if record.decided < policy.min_decided_for_expedited:
@@ -90,12 +93,13 @@ def choose_lane(
             f"{record.decided} decided items in the record window, {policy.min_decided_for_expedited} needed"
         )
     else:
+        # Counts beside the ratio, so that 89.96% never reads as the 90% it falls short of.
         if record.stood_ratio < policy.min_stood_ratio:
-            held_back.append(f"{record.stood_ratio:.0%} of decided items stood, {policy.min_stood_ratio:.0%} needed")
+            held_back.append(f"{record.stood} of {record.decided} decided items stood ({record.stood_ratio:.1%}), "
+                             f"at least {policy.min_stood_ratio:.0%} needed")
         if record.reversed_ratio > policy.max_reversed_ratio:
-            held_back.append(
-                f"{record.reversed_ratio:.0%} reversed after counter-notice, at most {policy.max_reversed_ratio:.0%}"
-            )
+            held_back.append(f"{record.reversed_after_counter_notice} of {record.decided} reversed after "
+                             f"counter-notice ({record.reversed_ratio:.1%}), at most {policy.max_reversed_ratio:.0%}")
     reasons = tuple(r for r in held_back if r)
     if reasons:
         return LaneChoice(Lane.STANDARD, reasons)

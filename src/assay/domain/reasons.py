@@ -97,8 +97,16 @@ class StatementOfReasons:
             lines.append(f"Deadline: {self.redress_deadline.isoformat(timespec='minutes')}")
         return "\n".join(lines)
 
-    def to_dsa(self) -> dict[str, object]:
-        """The statement in the EU Transparency Database's vocabulary."""
+    @property
+    def restricts(self) -> bool:
+        """Whether the decision restricts the seller: only those are DSA statements of reasons."""
+        return self.ground is not DecisionGround.NOT_ILLEGAL
+
+    def to_dsa(self) -> dict[str, object] | None:
+        """The statement in the EU Transparency Database's vocabulary; None for a decision that
+        restricts nothing (no action, a reinstatement), which the database does not take."""
+        if not self.restricts:
+            return None
         return {
             "decision_visibility": [_DSA_VISIBILITY[self.measure]] if self.measure in _DSA_VISIBILITY else [],
             "decision_account": _DSA_ACCOUNT.get(self.measure),

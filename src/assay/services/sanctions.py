@@ -72,21 +72,27 @@ def apply_sanctions(uow: UnitOfWork, seller_id: int) -> list[Measure]:
 
 def close_and_ban(uow: UnitOfWork, seller: Seller, *, reason: str) -> list[int]:
     """Close the storefront, take its listings down, and extend the ban to every account
-    linked to it by normalised trader identity (and to theirs in turn: rings share keys)."""
-    banned: list[int] = []
-    queue: deque[tuple[Seller, str]] = deque([(seller, reason)])
+    linked to it by normalised trader identity. Returns the sellers banned now."""
+    if seller.is_banned:
+        return []
+    _ban_one(uow, seller, reason)
+    return [seller.id, *close_and_ban_linked(uow, seller)]
+
+
+def close_and_ban_linked(uow: UnitOfWork, banned: Seller) -> list[int]:
+    """Ban the accounts linked to a banned seller, and theirs in turn: rings share keys."""
+    newly: list[int] = []
+    queue: deque[Seller] = deque([banned])
     while queue:
-        current, why = queue.popleft()
-        if current.is_banned:
-            continue
-        _ban_one(uow, current, why)
-        banned.append(current.id)
+        current = queue.popleft()
         keys = uow.repo.identity_keys(current.id)
         for other_id, shared in linked_accounts(keys, uow.repo.sellers_sharing(keys, exclude=current.id)).items():
             other = uow.repo.get(Seller, other_id)
             if not other.is_banned:
-                queue.append((other, f"linked to banned seller {current.seller_ref} by {_describe(shared)}"))
-    return banned
+                _ban_one(uow, other, f"linked to banned seller {current.seller_ref} by {_describe(shared)}")
+                newly.append(other_id)
+                queue.append(other)
+    return newly
 
 
 def ban_if_linked_to_banned(uow: UnitOfWork, seller: Seller) -> bool:

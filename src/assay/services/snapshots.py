@@ -20,7 +20,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value.normalize(), "f")  # 149.0000 from PostgreSQL and 149.0 read the same
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, dict):

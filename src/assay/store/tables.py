@@ -98,6 +98,7 @@ products = Table(
     Column("msrp", Money, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("images", JSONList, nullable=False),
+    Column("image_hashes", JSONList, nullable=False, default=list),
     UniqueConstraint("brand_id", "sku", name="uq_products_brand_sku"),
 )
 
@@ -151,6 +152,8 @@ listings = Table(
     Column("images", JSONList, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("status", enum_column(ListingStatus), nullable=False),
+    # SHA-256 of each image file, in the order of `images`; their PDQ hashes live in `images`.
+    Column("image_hashes", JSONList, nullable=False, default=list),
     UniqueConstraint("marketplace_id", "listing_ref", name="uq_listings_marketplace_ref"),
 )
 
@@ -260,6 +263,49 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Each distinct image file once, by content: PDQ for near-duplicate matching.
+images = Table(
+    "images", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("pdq", String(64)),
+    Column("pdq_quality", Integer),
+    Column("width", Integer),
+    Column("height", Integer),
+)
+
+# One row per `assay ingest` of a snapshot: where it got to, so a killed run resumes.
+ingest_runs = Table(
+    "ingest_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("snapshot", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False, index=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("phase", String(20), nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("counts", JSON, nullable=False),
+)
+
+ingest_rejects = Table(
+    "ingest_rejects", metadata,
+    Column("run_id", ForeignKey("ingest_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("file", String(50), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("reason", Text, nullable=False),
+)
+
+# What a newer snapshot changed, field by field: {"price": ["19.90", "17.50"]}.
+feed_changes = Table(
+    "feed_changes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", ForeignKey("ingest_runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("ref", String(300), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("changes", JSON, nullable=False),
 )
 
 settings = Table(

@@ -1,0 +1,499 @@
+"""`assay ingest`: load a marketplace snapshot (FORMATS.md) into the store.
+
+Streams each file line by line, so memory does not grow with the snapshot.
+Batches commit together with a checkpoint (file, byte offset), and rows upsert on
+their natural keys, so a killed run started again ends exactly where an
+uninterrupted one would. Invalid records go to the rejects (file, line, reason);
+they never stop the load and are never dropped silently."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from assay.domain import feeds
+from assay.domain.errors import DomainError
+from assay.domain.identity import identity_keys
+from assay.domain.model import ListingStatus, Seller, SellerStatus
+from assay.services.app import Assay
+from assay.services.images import fingerprint
+from assay.services.sanctions import close_and_ban_linked
+from assay.services.snapshots import jsonable
+from assay.store.audit_log import append_event
+from assay.store.tables import (
+    brands,
+    feed_changes,
+    images,
+    ingest_rejects,
+    ingest_runs,
+    listings,
+    marketplaces,
+    products,
+    rights_holders,
+    seller_identity_keys,
+    sellers,
+)
+
+REQUIRED = ("brands.jsonl", "sellers.jsonl", "listings.jsonl")
+PHASES = ("brands", "sellers", "listings", "done")
+BATCH = 2000
+SNIFF_LINES = 20
+
+
+class SnapshotError(DomainError):
+    """The snapshot as a whole cannot be read: a missing file, or one that is not JSON Lines."""
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in ("created", "updated", "unchanged", "rejected"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class IngestSummary:
+    run_id: int
+    resumed: bool
+    counts: dict[str, Counts] = field(default_factory=dict)
+    banned: int = 0
+    rejects_file: Path | None = None
+
+    def line(self) -> str:
+        parts = [f"{name} {c.created} new, {c.updated} updated, {c.unchanged} unchanged, {c.rejected} rejected"
+                 for name, c in self.counts.items()]
+        tail = f"; {self.banned} linked sellers banned" if self.banned else ""
+        return "ingest: " + "; ".join(parts) + tail
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int
+    end_offset: int
+    record: Any | None
+    error: str | None
+
+
+def check_snapshot(root: Path) -> dict[str, float] | None:
+    """Fail early and clearly on what would make the whole load meaningless."""
+    if not root.is_dir():
+        raise SnapshotError(f"{root}: not a directory")
+    for name in REQUIRED:
+        path = root / name
+        if not path.is_file():
+            raise SnapshotError(f"{path}: required file is missing")
+        _sniff(path)
+    fx_path = root / "fx.json"
+    if not fx_path.exists():
+        return None
+    try:
+        return feeds.exchange_rates(json.loads(fx_path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError) as problem:
+        raise SnapshotError(f"{fx_path}: not valid JSON ({problem})") from None
+    except feeds.RecordError as problem:
+        raise SnapshotError(str(problem)) from None
+
+
+def _sniff(path: Path) -> None:
+    """A file is JSON Lines if its first non-blank lines hold JSON objects; one bad line among
+    good ones is a reject, but a file with none at all is the wrong file."""
+    seen = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.strip():
+                continue
+            seen += 1
+            try:
+                if isinstance(json.loads(raw), dict):
+                    return
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                pass
+            if seen >= SNIFF_LINES:
+                break
+    if seen:
+        raise SnapshotError(f"{path}: not JSON Lines (no JSON object in its first {seen} non-blank lines)")
+
+
+def read_lines(path: Path, start_offset: int = 0, start_line: int = 0) -> Iterator[Line]:
+    """Each non-blank line, decoded and parsed, with the byte offset just after it."""
+    with path.open("rb") as handle:
+        handle.seek(start_offset)
+        offset, number = start_offset, start_line
+        for raw in handle:
+            number += 1
+            offset += len(raw)
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as problem:
+                yield Line(number, offset, None, f"not UTF-8 (byte {problem.start})")
+                continue
+            try:
+                yield Line(number, offset, json.loads(text), None)
+            except json.JSONDecodeError as problem:
+                truncated = not raw.endswith(b"\n")
+                yield Line(number, offset, None, ("truncated line: " if truncated else "") + f"invalid JSON ({problem.msg})")
+
+
+def snapshot_fingerprint(root: Path) -> str:
+    digest = hashlib.sha256()
+    for name in (*REQUIRED, "fx.json"):
+        path = root / name
+        if path.exists():
+            stat = path.stat()
+            digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
+class Ingest:
+    def __init__(self, app: Assay, root: Path, *, actor: str = "ingest", batch_size: int = BATCH,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.app, self.root, self.actor, self.batch_size = app, root.resolve(), actor, batch_size
+        self.progress = progress or (lambda _n: None)
+        self.fx = check_snapshot(self.root)
+        self.hashed: dict[str, str | None] = {}  # image path -> sha256, once per file per run
+        self.marketplace_ids: dict[str, int] = {}
+
+    @property
+    def total_bytes(self) -> int:
+        return sum((self.root / name).stat().st_size for name in REQUIRED)
+
+    # -- the run and its checkpoint ------------------------------------------------------
+    def _open_run(self, connection: Connection, now: datetime) -> tuple[dict[str, Any], bool]:
+        fingerprint_ = snapshot_fingerprint(self.root)
+        row = connection.execute(
+            select(ingest_runs).where(ingest_runs.c.fingerprint == fingerprint_, ingest_runs.c.finished_at.is_(None))
+            .order_by(ingest_runs.c.id.desc()).limit(1)
+        ).mappings().first()
+        if row is not None:
+            return dict(row), True
+        values = dict(snapshot=str(self.root), fingerprint=fingerprint_, started_at=now, phase=PHASES[0],
+                      offset=0, line=0, counts={})
+        run_id = connection.execute(insert(ingest_runs).values(**values)).inserted_primary_key[0]
+        return {**values, "id": run_id}, False
+
+    def run(self) -> IngestSummary:
+        engine = self.app.engine
+        with engine.begin() as connection:
+            run, resumed = self._open_run(connection, self.app.clock.now())
+        summary = IngestSummary(run["id"], resumed)
+        counts = {name: Counts(**run["counts"].get(name, {})) for name in PHASES[:3]}
+        summary.counts = counts
+        phase_index = PHASES.index(run["phase"])
+        for name in PHASES[:3]:
+            index = PHASES.index(name)
+            size = (self.root / f"{name}.jsonl").stat().st_size
+            if index < phase_index:
+                self.progress(size)
+                continue
+            start_offset, start_line = (run["offset"], run["line"]) if index == phase_index else (0, 0)
+            self.progress(start_offset)
+            if name == "listings":
+                summary.banned = self._ban_linked()
+            seen = self._seen_before(name, start_offset)
+            self._load(name, run["id"], start_offset, start_line, seen, counts)
+        with engine.begin() as connection:
+            connection.execute(update(ingest_runs).where(ingest_runs.c.id == run["id"]).values(
+                phase="done", finished_at=self.app.clock.now()))
+        return summary
+
+    def _seen_before(self, name: str, until: int) -> set[int]:
+        """The ids accepted before a checkpoint, to keep catching duplicates after a resume."""
+        seen: set[int] = set()
+        if until == 0:
+            return seen
+        for line in read_lines(self.root / f"{name}.jsonl"):
+            if line.end_offset > until:
+                break
+            record = self._validate(name, line.record)[0] if line.record is not None else None
+            if record is not None:
+                seen.add(hash(_key(record)))
+        return seen
+
+    def _validate(self, name: str, raw: Any) -> tuple[Any, str | None]:
+        try:
+            if name == "brands":
+                return feeds.brand(raw, self.fx), None
+            if name == "sellers":
+                return feeds.seller(raw), None
+            return feeds.listing(raw, self.fx), None
+        except feeds.RecordError as problem:
+            return None, str(problem)
+
+    def _load(self, name: str, run_id: int, offset: int, line_no: int, seen: set[int],
+              counts: dict[str, Counts]) -> None:
+        path = self.root / f"{name}.jsonl"
+        batch: list[tuple[int, Any]] = []
+        rejects: list[tuple[int, str]] = []
+        last_offset = offset
+        for line in read_lines(path, offset, line_no):
+            record, error = (None, line.error) if line.error else self._validate(name, line.record)
+            if record is not None:
+                # Keys are kept as 64-bit hashes, so a million ids cost tens of MB, not hundreds.
+                key = hash(_key(record))
+                if key in seen:
+                    record, error = None, f"duplicate id {_key(record)[1]!r}: an earlier line has it"
+                else:
+                    seen.add(key)
+            if record is None:
+                rejects.append((line.number, error or "invalid"))
+            else:
+                batch.append((line.number, record))
+            if len(batch) + len(rejects) >= self.batch_size:
+                self._commit(name, run_id, batch, rejects, line.end_offset, line.number, counts)
+                self.progress(line.end_offset - last_offset)
+                last_offset = line.end_offset
+                batch, rejects = [], []
+        end = path.stat().st_size
+        self._commit(name, run_id, batch, rejects, end, 0, counts, next_phase=PHASES[PHASES.index(name) + 1])
+        self.progress(end - last_offset)
+
+    def _commit(self, name: str, run_id: int, batch: list[tuple[int, Any]], rejects: list[tuple[int, str]],
+                offset: int, line: int, counts: dict[str, Counts], next_phase: str | None = None) -> None:
+        """One batch and its checkpoint, in one transaction."""
+        now = self.app.clock.now()
+        with self.app.engine.begin() as connection:
+            batch_counts = Counts()
+            if batch:
+                rejects = rejects + getattr(self, f"_upsert_{name}")(connection, run_id, batch, batch_counts, now)
+            batch_counts.rejected = len(rejects)
+            if rejects:
+                connection.execute(insert(ingest_rejects), [
+                    {"run_id": run_id, "file": f"{name}.jsonl", "line": n, "reason": reason} for n, reason in rejects])
+            counts[name].add(batch_counts)
+            checkpoint = {"counts": {k: vars(v) for k, v in counts.items()}}
+            if next_phase:
+                checkpoint.update(phase=next_phase, offset=0, line=0)
+            else:
+                checkpoint.update(phase=name, offset=offset, line=line)
+            connection.execute(update(ingest_runs).where(ingest_runs.c.id == run_id).values(**checkpoint))
+            if batch_counts.created or batch_counts.updated or batch_counts.rejected:
+                append_event(connection, at=now, actor=self.actor, action=f"ingest.{name}", entity_type="ingest_run",
+                             entity_id=run_id, before=None, after=vars(batch_counts),
+                             reason=f"{name}.jsonl up to byte {offset}", request_id=None)
+
+    # -- marketplaces ------------------------------------------------------------------------
+    def _marketplace(self, connection: Connection, code: str) -> int:
+        if code not in self.marketplace_ids:
+            found = connection.execute(select(marketplaces.c.id).where(marketplaces.c.code == code)).scalar()
+            if found is None:
+                found = connection.execute(insert(marketplaces).values(code=code, name=code)).inserted_primary_key[0]
+            self.marketplace_ids[code] = found
+        return self.marketplace_ids[code]
+
+    # -- images -----------------------------------------------------------------------------------
+    def _image_hashes(self, connection: Connection, paths: tuple[str, ...]) -> list[str]:
+        hashes = []
+        for path in paths:
+            if path not in self.hashed:
+                file = self.root / path
+                if not file.is_file():
+                    self.hashed[path] = None
+                else:
+                    fp = fingerprint(file)
+                    exists = connection.execute(select(images.c.sha256).where(images.c.sha256 == fp.sha256)).scalar()
+                    if exists is None:
+                        connection.execute(insert(images).values(sha256=fp.sha256, pdq=fp.pdq, pdq_quality=fp.quality,
+                                                                 width=fp.width, height=fp.height))
+                    self.hashed[path] = fp.sha256
+            hashes.append(self.hashed[path] or "")
+        return hashes
+
+    # -- brands -----------------------------------------------------------------------------------
+    def _upsert_brands(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.BrandRecord]],
+                       counts: Counts, now: datetime) -> list[tuple[int, str]]:
+        for _, record in batch:
+            holder_id = connection.execute(
+                select(rights_holders.c.id).where(rights_holders.c.name == record.owner)).scalar()
+            if holder_id is None:
+                holder_id = connection.execute(insert(rights_holders).values(
+                    name=record.owner, contact_email="", created_at=now)).inserted_primary_key[0]
+            values = dict(holder_id=holder_id, name=record.name, marks=list(record.marks),
+                          categories=list(record.categories), authorized_sellers=sorted(set(record.authorized_sellers)))
+            catalog = [dict(sku=p.sku, title=p.title, category=p.category, msrp=p.msrp, currency=p.currency,
+                            images=list(p.images), image_hashes=self._image_hashes(connection, p.images))
+                       for p in record.products]
+            existing = connection.execute(select(brands).where(brands.c.brand_ref == record.brand_id)).mappings().first()
+            if existing is None:
+                brand_id = connection.execute(insert(brands).values(
+                    brand_ref=record.brand_id, proactive_removal=False, **values)).inserted_primary_key[0]
+                counts.created += 1
+            else:
+                brand_id = existing["id"]
+                old_catalog = [dict(sku=r.sku, title=r.title, category=r.category, msrp=r.msrp, currency=r.currency,
+                                    images=r.images, image_hashes=r.image_hashes) for r in connection.execute(
+                    select(products).where(products.c.brand_id == brand_id).order_by(products.c.id))]
+                changes = _diff({k: existing[k] for k in values}, values)
+                if old_catalog != catalog:
+                    changes["products"] = [len(old_catalog), len(catalog)]
+                if not changes:
+                    counts.unchanged += 1
+                    continue
+                connection.execute(update(brands).where(brands.c.id == brand_id).values(**values))
+                connection.execute(products.delete().where(products.c.brand_id == brand_id))
+                self._change(connection, run_id, "brand", record.brand_id, now, changes)
+                counts.updated += 1
+            if catalog:
+                connection.execute(insert(products), [{"brand_id": brand_id, **p} for p in catalog])
+        return []
+
+    # -- sellers ----------------------------------------------------------------------------------
+    def _upsert_sellers(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.SellerRecord]],
+                        counts: Counts, now: datetime) -> list[tuple[int, str]]:
+        by_key = {(self._marketplace(connection, r.marketplace), r.seller_id): r for _, r in batch}
+        existing = _existing(connection, sellers, sellers.c.seller_ref, by_key)
+        new_rows, changed_rows, key_rows, touched = [], [], [], []
+        for (market_id, ref), record in by_key.items():
+            identity = {name: getattr(record.identity, name) for name in feeds.IDENTITY_FIELDS}
+            values = dict(store_name=record.store_name, **identity)
+            old = existing.get((market_id, ref))
+            if old is None:
+                status = SellerStatus.CLOSED if record.banned else SellerStatus.ACTIVE
+                new_rows.append(dict(marketplace_id=market_id, seller_ref=ref, registered_at=record.registered_at,
+                                     status=status, banned_at=now if record.banned else None,
+                                     ban_reason=_MARKETPLACE_BAN.format(record.marketplace) if record.banned else None,
+                                     sanction_level=3 if record.banned else 0, **values))
+                counts.created += 1
+                continue
+            changes = _diff({k: old[k] for k in values}, values)
+            if record.banned and old["banned_at"] is None:
+                changes["status"] = [old["status"].value, "closed"]
+            if not changes:
+                counts.unchanged += 1
+                continue
+            row = dict(_id=old["id"], **values)
+            if "status" in changes:
+                row.update(status=SellerStatus.CLOSED, banned_at=now, sanction_level=3,
+                           ban_reason=_MARKETPLACE_BAN.format(record.marketplace))
+            changed_rows.append(row)
+            touched.append(old["id"])
+            self._change(connection, run_id, "seller", f"{record.marketplace}:{ref}", now, changes)
+            counts.updated += 1
+        if new_rows:
+            connection.execute(insert(sellers), new_rows)
+        for row in changed_rows:
+            row_id = row.pop("_id")
+            connection.execute(update(sellers).where(sellers.c.id == row_id).values(**row))
+        # Identity keys for every new or changed seller, for linking by normalised identity.
+        ids = _existing(connection, sellers, sellers.c.seller_ref, by_key)
+        for key, record in by_key.items():
+            row = ids[key]
+            if row["id"] in touched or key not in existing:
+                connection.execute(seller_identity_keys.delete().where(seller_identity_keys.c.seller_id == row["id"]))
+                key_rows += [{"seller_id": row["id"], "kind": k.kind.value, "value": k.value}
+                             for k in identity_keys(record.identity)]
+        if key_rows:
+            connection.execute(insert(seller_identity_keys), key_rows)
+        return []
+
+    def _ban_linked(self) -> int:
+        """Once every seller is in, extend each ban to the accounts linked to it. Idempotent,
+        so a resumed run simply does it again before loading listings."""
+        with self.app.uow(self.actor) as uow:
+            banned = 0
+            for seller in uow.repo.session.scalars(select(Seller).where(Seller.banned_at.is_not(None))).all():
+                banned += len(close_and_ban_linked(uow, seller))
+            uow.commit()
+        return banned
+
+    # -- listings ---------------------------------------------------------------------------------
+    def _upsert_listings(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.ListingRecord]],
+                         counts: Counts, now: datetime) -> list[tuple[int, str]]:
+        by_key = {(self._marketplace(connection, r.marketplace), r.listing_id): (n, r) for n, r in batch}
+        seller_keys = {(self._marketplace(connection, r.marketplace), r.seller_id) for _, r in batch}
+        seller_rows = _existing(connection, sellers, sellers.c.seller_ref, seller_keys)
+        existing = _existing(connection, listings, listings.c.listing_ref, by_key)
+        new_rows, changed, rejects = [], [], []
+        for (market_id, ref), (line, record) in by_key.items():
+            seller = seller_rows.get((market_id, record.seller_id))
+            if seller is None:
+                rejects.append((line, f"seller_id: {record.seller_id!r} is not a seller on {record.marketplace}"))
+                continue
+            missing = [p for p in record.images if not (self.root / p).is_file()]
+            if missing:
+                rejects.append((line, f"images: {missing[0]!r} is not a file in the snapshot"))
+                continue
+            values = dict(seller_id=seller["id"], title=record.title, description=record.description,
+                          category=record.category, price=record.price, currency=record.currency,
+                          images=list(record.images), image_hashes=self._image_hashes(connection, record.images))
+            old = existing.get((market_id, ref))
+            if old is None:
+                status = ListingStatus.REMOVED if seller["banned_at"] is not None else ListingStatus.ACTIVE
+                new_rows.append(dict(marketplace_id=market_id, listing_ref=ref, created_at=record.created_at,
+                                     status=status, **values))
+                counts.created += 1
+                continue
+            changes = _diff({k: old[k] for k in values}, values)
+            if not changes:
+                counts.unchanged += 1
+                continue
+            changed.append((old["id"], values))
+            self._change(connection, run_id, "listing", f"{record.marketplace}:{ref}", now, changes)
+            counts.updated += 1
+        if new_rows:
+            connection.execute(insert(listings), new_rows)
+        for listing_id, values in changed:
+            connection.execute(update(listings).where(listings.c.id == listing_id).values(**values))
+        return rejects
+
+    def _change(self, connection: Connection, run_id: int, kind: str, ref: str, now: datetime,
+                changes: dict[str, Any]) -> None:
+        connection.execute(insert(feed_changes).values(run_id=run_id, kind=kind, ref=ref, at=now,
+                                                       changes=jsonable(changes)))
+
+
+_MARKETPLACE_BAN = "storefront closed for infringement by {} before it reached Assay"
+
+
+def _key(record: Any) -> tuple[str, str]:
+    """A record's natural key: brands are global, sellers and listings belong to a marketplace."""
+    if isinstance(record, feeds.BrandRecord):
+        return ("", record.brand_id)
+    if isinstance(record, feeds.SellerRecord):
+        return (record.marketplace, record.seller_id)
+    return (record.marketplace, record.listing_id)
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [old[k], new[k]] for k in new if old[k] != new[k]}
+
+
+def _existing(connection: Connection, table: Any, ref_column: Any, keys: Any) -> dict[tuple[int, str], Any]:
+    by_market: dict[int, list[str]] = {}
+    for market_id, ref in keys:
+        by_market.setdefault(market_id, []).append(ref)
+    found = {}
+    for market_id, refs in by_market.items():
+        for row in connection.execute(select(table).where(table.c.marketplace_id == market_id, ref_column.in_(refs))).mappings():
+            found[(market_id, row[ref_column.name])] = row
+    return found
+
+
+def write_rejects(app: Assay, run_id: int, target: Path) -> int:
+    """The run's rejected records as JSON Lines (file, line, reason), in file order, streamed."""
+    written = 0
+    with app.engine.connect() as connection, target.open("w", encoding="utf-8") as out:
+        for name in REQUIRED:
+            rows = connection.execute(
+                select(ingest_rejects.c.line, ingest_rejects.c.reason)
+                .where(ingest_rejects.c.run_id == run_id, ingest_rejects.c.file == name)
+                .order_by(ingest_rejects.c.line).execution_options(yield_per=5000))
+            for line, reason in rows:
+                out.write(json.dumps({"file": name, "line": line, "reason": reason}, ensure_ascii=False) + "\n")
+                written += 1
+    if not written:
+        target.unlink()
+    return written
