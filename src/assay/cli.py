@@ -79,6 +79,7 @@ def open_app() -> Assay:
 # -- database and audit ------------------------------------------------------------------
 
 @db_app.command("upgrade")
+@friendly
 def db_upgrade() -> None:
     """Bring the database to the latest schema."""
     engine = database.make_engine()
@@ -185,8 +186,10 @@ def brand_register(record: Annotated[Path, typer.Argument(help="A JSON file: one
     """Register or update a brand from a brand record (FORMATS.md)."""
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as problem:
-        raise ValidationFailed([f"{record}: {problem}"]) from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise ValidationFailed([f"{record}: cannot be read ({problem})"]) from None
+    except json.JSONDecodeError as problem:
+        raise ValidationFailed([f"{record}: not JSON ({problem})"]) from None
     if not isinstance(data, dict):
         raise ValidationFailed([f"{record}: expected a JSON object"])
     with open_app().uow(actor) as uow:
@@ -293,14 +296,17 @@ def notice_file(
                                      explanation=explanation, evidence=evidence or [], good_faith=good_faith,
                                      accurate=accurate, signature=signature)
     if result.incomplete_reasons:
-        console.print(f"notice {result.notice_id} is [red]incomplete[/red]:")
+        # Kept on record, but nothing will happen to the listings: a script must be able to tell.
+        err.print(f"notice {result.notice_id} is [red]incomplete[/red] and was not acted on:")
         for line in result.incomplete_reasons:
-            console.print(f"  - {line}")
+            err.print(f"  - {line}")
     else:
         console.print(f"notice {result.notice_id} filed in the {result.lane.value} lane ({'; '.join(result.lane_reasons)})")
         console.print(f"  removed at once: {result.removed or 'none'}; queued for review: {result.queued or 'none'}")
     for ref, why in result.rejected:
         console.print(f"  [yellow]rejected[/yellow] listing {ref}: {why}")
+    if result.incomplete_reasons:
+        raise typer.Exit(1)
 
 
 @notice_app.command("show")

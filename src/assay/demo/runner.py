@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 
 from assay.demo.story import START, play
 from assay.domain.errors import DomainError
@@ -15,6 +15,7 @@ from assay.store import database
 from assay.store.tables import metadata
 
 DEMO_MARK = ("world", "demo")
+BOOKKEEPING = {"audit_head", "settings"}  # rows every migrated database has
 
 
 def run_demo(engine: Engine, *, reset: bool = False, say: Callable[[str], None] | None = None) -> Summary:
@@ -31,7 +32,8 @@ def prepare(engine: Engine, *, reset: bool) -> None:
     if database.current_revision(engine) is not None:
         with Assay(engine).uow() as uow:
             holds_demo = uow.repo.setting(DEMO_MARK[0]) == DEMO_MARK[1]
-            empty = uow.session.execute(text("SELECT count(*) FROM rights_holders")).scalar_one() == 0
+            empty = not any(uow.session.execute(select(table).limit(1)).first()
+                            for table in metadata.sorted_tables if table.name not in BOOKKEEPING)
         if not (holds_demo or empty or reset):
             where = engine.url.render_as_string(hide_password=True)
             raise DomainError(f"{where} holds data that is not the demo's; use another ASSAY_DATABASE_URL, "

@@ -56,6 +56,7 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    check_upgradable(engine)
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -72,12 +73,29 @@ class SchemaOutOfDate(Exception):
     pass
 
 
+def known_revision(revision: str) -> bool:
+    script = ScriptDirectory.from_config(alembic_config(None))  # type: ignore[arg-type]
+    return any(r.revision == revision for r in script.walk_revisions())
+
+
+def check_upgradable(engine: Engine) -> None:
+    """A database at a revision this Assay does not know was written by a newer Assay (or by hand)."""
+    current = current_revision(engine)
+    if current is not None and not known_revision(current):
+        where = engine.url.render_as_string(hide_password=True)
+        raise SchemaOutOfDate(
+            f"the database {where} is at schema revision {current}, which this Assay (up to {head_revision()}) "
+            "does not know: it was written by a newer Assay; upgrade Assay, or use another database"
+        )
+
+
 def require_current_schema(engine: Engine) -> None:
     """Refuse to work on a database whose schema is not this version's, and say what to do."""
     current, head = current_revision(engine), head_revision()
     where = engine.url.render_as_string(hide_password=True)
     if current is None:
         raise SchemaOutOfDate(f"the database {where} has no Assay schema yet: run `assay db upgrade`")
+    check_upgradable(engine)
     if current != head:
         raise SchemaOutOfDate(
             f"the database {where} is at schema revision {current}, this Assay needs {head}: run `assay db upgrade`"
