@@ -414,6 +414,24 @@ def worker(once: Annotated[bool, typer.Option(help="One pass, then exit.")] = Fa
         time.sleep(interval)
 
 
+@app.command("generate")
+@friendly
+def generate_command(
+    out: Annotated[Path, typer.Argument(help="The snapshot directory to write.")],
+    listings: Annotated[int, typer.Option(min=0, help="How many listings.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="The same seed writes the same snapshot.")] = 1,
+    labels: Annotated[Path | None, typer.Option(help="Also write the ground truth per listing here.")] = None,
+    images: Annotated[bool, typer.Option(help="Draw product photos (--no-images: text only).")] = True,
+    brands: Annotated[int | None, typer.Option(min=1, help="How many brands (default: scales with listings).")] = None,
+) -> None:
+    """Write a realistic marketplace snapshot (FORMATS.md), deterministic for a seed."""
+    from assay.demo.generator import generate
+
+    summary = generate(out, listings=listings, seed=seed, labels=labels, images=images, brands=brands)
+    files = ", ".join(f"{count:,} {name}" for name, count in summary.files.items())
+    console.print(f"wrote {out}: {files}", highlight=False)
+
+
 @app.command("ingest")
 @friendly
 def ingest_command(
@@ -475,16 +493,20 @@ def _duration(delta: Any) -> str:
 @app.command("demo")
 @friendly
 def demo(serve: Annotated[bool, typer.Option(help="Keep serving the demo once its story is told.")] = True,
-         reset: Annotated[bool, typer.Option(help="Replace what the database holds, even if not a demo.")] = False) -> None:
-    """Build a small marketplace and play its takedown story end to end."""
+         reset: Annotated[bool, typer.Option(help="Replace what the database holds, even if not a demo.")] = False,
+         snapshot: Annotated[Path, typer.Option(help="Where to write the generated marketplace.")] = Path("demo-snapshot"),
+         ) -> None:
+    """Build a realistic marketplace and play its takedown story end to end."""
     from assay.demo.runner import run_demo
 
     engine = database.make_engine()
-    figures = run_demo(engine, reset=reset, say=console.print)
+    figures = run_demo(engine, snapshot=snapshot, reset=reset, say=console.print)
     print_summary(figures)
     with Assay(engine).uow() as uow:
         counted, problem = verify_log(uow.session)
+        ring = uow.repo.seller_by_ref("bazaar", "s-luxdeals")
     console.print(f"audit log: {counted} events, {'chain intact' if problem is None else problem}")
     where = engine.url.render_as_string(hide_password=True)
+    ring_id = ring.id if ring else 1
     console.print(f"\nThe demo's world is in {where}. Look around: `assay report`, `assay review queue`, "
-                  "`assay seller show 4`, `assay audit trail seller 4`, `assay audit verify`.")
+                  f"`assay seller show {ring_id}`, `assay audit trail seller {ring_id}`, `assay audit verify`.")

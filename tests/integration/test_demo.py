@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +49,18 @@ def flat(result: Result) -> str:
 
 
 def demo(url: str, *extra: str) -> Result:
-    return run(url, "demo", "--no-serve", *extra)
+    # One place per process, so that two runs print the same story word for word.
+    snapshot = Path(tempfile.gettempdir()) / f"assay-demo-snapshot-{os.getpid()}"
+    try:
+        return run(url, "demo", "--no-serve", "--snapshot", str(snapshot), *extra)
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("rights_holders", "sellers", "listings", "notice_items", "audit_events")}
 
 
 def figures(output: str) -> dict[str, str]:
@@ -91,7 +104,8 @@ def check_outcomes(engine: Engine, output: str) -> None:
         items = uow.session.execute(text("SELECT count(*) FROM notice_items")).scalar_one()
 
     shown = figures(output)
-    assert shown["storefronts closed"] == str(closed) == "4"
+    assert shown["storefronts closed"] == str(closed)
+    assert closed >= 4  # the cast's ring of three and its newcomer, and the generated rings' banned members
     assert shown["listings removed"] == str(removed)
     assert shown["notice items"] == str(items)
     assert shown["reversals"] == "1"
@@ -130,18 +144,15 @@ def test_the_demo_plays_on_a_fresh_sqlite_file(sqlite_url, tmp_path):
 def test_running_the_demo_again_replaces_its_own_world(sqlite_url):
     first = demo(sqlite_url)
     assert first.exit_code == 0, first.output
-    second = demo(sqlite_url)
-    assert second.exit_code == 0, (second.output, second.exception)
-    assert second.output == first.output  # the same story, the same figures: nothing piled up
     engine = database.make_engine(sqlite_url)
     try:
-        with engine.connect() as connection:
-            sellers = connection.execute(text("SELECT count(*) FROM sellers")).scalar_one()
-            listings = connection.execute(text("SELECT count(*) FROM listings")).scalar_one()
-            holders = connection.execute(text("SELECT count(*) FROM rights_holders")).scalar_one()
-        assert holders == 2
-        assert sellers == len(SELLERS) + 20 + 1  # the world, Quorvex's 20 past cases, the ring's new account
-        assert listings == len(LISTINGS) + 20
+        after_first = table_counts(engine)
+        second = demo(sqlite_url)
+        assert second.exit_code == 0, (second.output, second.exception)
+        assert second.output == first.output  # the same story, the same figures: nothing piled up
+        assert table_counts(engine) == after_first
+        assert after_first["sellers"] > len(SELLERS) + 20 + 1  # the cast, Quorvex's past cases, the newcomer
+        assert after_first["listings"] > len(LISTINGS) + 20  # and the generated marketplace
         check_outcomes(engine, second.output)
     finally:
         engine.dispose()
@@ -174,7 +185,7 @@ def test_the_demo_refuses_a_database_holding_other_data_unless_reset(sqlite_url)
         assert "chain intact" in flat(reset)
         with engine.connect() as connection:
             names = connection.execute(text("SELECT name FROM rights_holders ORDER BY id")).scalars().all()
-        assert names == ["Quorvex Sports Ltd", "Maison Tessaline SA"]
+        assert {"Quorvex Sports Ltd", "Maison Tessaline SA"} <= set(names) and "Acme Footwear" not in names
         check_outcomes(engine, reset.output)
     finally:
         engine.dispose()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import Engine, inspect, select, text
 
+from assay.demo.generator import generate
 from assay.demo.story import START, play
 from assay.domain.errors import DomainError
 from assay.services.app import Assay
 from assay.services.clock import ManualClock
+from assay.services.ingest import Ingest
 from assay.services.reports import Summary
 from assay.store import database
 from assay.store.tables import metadata
@@ -18,10 +21,24 @@ DEMO_MARK = ("world", "demo")
 BOOKKEEPING = {"audit_head", "settings"}  # rows every migrated database has
 
 
-def run_demo(engine: Engine, *, reset: bool = False, say: Callable[[str], None] | None = None) -> Summary:
+DEMO_LISTINGS = 2000
+DEMO_SEED = 2026
+
+
+def run_demo(engine: Engine, *, snapshot: Path, reset: bool = False,
+             say: Callable[[str], None] | None = None) -> Summary:
+    """A generated marketplace, ingested as a marketplace would hand it over, then the story
+    played on top of it by its cast of brands and sellers."""
     prepare(engine, reset=reset)
     clock = ManualClock(START)
-    story = play(Assay(engine, clock=clock), clock, say)
+    app = Assay(engine, clock=clock)
+    generated = generate(snapshot, listings=DEMO_LISTINGS, seed=DEMO_SEED, labels=snapshot / "labels.jsonl")
+    loaded = Ingest(app, snapshot, actor="marketplace:feed").run()
+    if say:
+        say(f"Marketplace: {generated.listings:,} listings by {generated.files['sellers.jsonl']} sellers for "
+            f"{generated.files['brands.jsonl']} brands, generated into {snapshot} and ingested "
+            f"({loaded.counts['listings'].created:,} new; {loaded.banned} sellers banned for links to banned rings).")
+    story = play(app, clock, say)
     assert story.summary is not None
     return story.summary
 

@@ -67,7 +67,7 @@ def play(app: Assay, clock: ManualClock, say: Callable[[str], None] | None = Non
         with uow(market) as u:
             marketplace.upsert_listing(u, marketplace=MARKETPLACE, listing_ref=ref, seller_ref=seller, title=title,
                                        category=category, price=price, currency=currency, created_at=START)
-    tell(f"World: {len(BRANDS)} brands with verified marks, {len(SELLERS)} sellers, {len(LISTINGS)} listings on {MARKETPLACE}.")
+    tell(f"The cast: {len(BRANDS)} brands with verified marks, {len(SELLERS)} sellers, {len(LISTINGS)} listings on {MARKETPLACE}.")
 
     def file(brand: str, refs: list[str], why: str, kind: InfringementType = InfringementType.COUNTERFEIT):
         with uow(f"holder:{brand}") as u:
@@ -153,7 +153,7 @@ def play(app: Assay, clock: ManualClock, say: Callable[[str], None] | None = Non
             review(result.item_ids[0], True, "Disguised mark, replica wording, a fraction of the MSRP.")
         tell(f"Quorvex reports {ref} of LuxDeals Outlet ({result.lane.value} lane): the removal is a strike.")
     with uow("system") as u:
-        closed = [s for s in u.repo.all(Seller) if s.is_banned]
+        closed = [s for s in u.repo.all(Seller) if s.is_banned and s.seller_ref in SELLERS]
         for seller in closed:
             tell(f"Closed and banned: {seller.store_name} ({seller.ban_reason}).")
 

@@ -1,0 +1,116 @@
+"""Ingest throughput and peak memory, against a naive loader measured in the same run.
+
+    .venv/bin/python bench/ingest_bench.py --listings 100000 --database sqlite
+    .venv/bin/python bench/ingest_bench.py --listings 1000000 --database postgresql
+
+The naive loader is what one writes first: parse, validate, one ORM object and one
+commit per listing. It runs on the first `--baseline` listings of the same snapshot
+(a full million that way would take hours); both are reported in listings per second.
+`assay ingest` runs in a child process, so its peak resident memory is its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from assay.demo.generator import generate
+from assay.domain import feeds
+from assay.domain.model import Listing, Marketplace, Seller
+from assay.services.app import Assay
+from assay.services.ingest import Ingest
+from assay.store import database
+
+POSTGRES = os.environ.get("ASSAY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def fresh_database(kind: str, workdir: Path, name: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / name}.db"
+    engine = database.make_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "bench_{name}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "bench_{name}"'))
+    engine.dispose()
+    return f"{POSTGRES}?options=-csearch_path%3Dbench_{name}"
+
+
+def migrated(url: str) -> Assay:
+    engine = database.make_engine(url)
+    database.upgrade(engine)
+    return Assay(engine)
+
+
+def naive_rate(url: str, snapshot: Path, workdir: Path, limit: int) -> float:
+    """Brands and sellers by the real loader, then listings one object and one commit each."""
+    app = migrated(url)
+    no_listings = workdir / "no-listings"
+    no_listings.mkdir()
+    for name in ("brands.jsonl", "sellers.jsonl", "fx.json"):
+        (no_listings / name).symlink_to(snapshot / name)
+    (no_listings / "listings.jsonl").write_text("")
+    Ingest(app, no_listings).run()
+    fx = feeds.exchange_rates(json.loads((snapshot / "fx.json").read_text()))
+    with app.uow() as uow:
+        markets = {m.code: m.id for m in uow.repo.all(Marketplace)}
+        sellers = {(s.marketplace_id, s.seller_ref): s.id for s in uow.repo.all(Seller)}
+    loaded, start = 0, time.perf_counter()
+    with (snapshot / "listings.jsonl").open(encoding="utf-8") as lines, app.uow("naive") as uow:
+        for line in lines:
+            if loaded >= limit:
+                break
+            record = feeds.listing(json.loads(line), fx)
+            market = markets[record.marketplace]
+            seller = sellers.get((market, record.seller_id))
+            if seller is None:
+                continue
+            uow.repo.add(Listing(marketplace_id=market, listing_ref=record.listing_id, seller_id=seller,
+                                 title=record.title, description=record.description, category=record.category,
+                                 price=record.price, currency=record.currency, images=list(record.images),
+                                 created_at=record.created_at))
+            uow.commit()
+            loaded += 1
+    return loaded / (time.perf_counter() - start)
+
+
+def assay_ingest(url: str, snapshot: Path, listings: int) -> tuple[float, float]:
+    """Listings per second of `assay ingest` over the whole snapshot, and its peak RSS in MB."""
+    subprocess.run([sys.executable, "-m", "assay", "db", "upgrade"], env={**os.environ, "ASSAY_DATABASE_URL": url},
+                   check=True, capture_output=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "assay", "ingest", str(snapshot)], check=True,
+                   env={**os.environ, "ASSAY_DATABASE_URL": url})
+    elapsed = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return listings / elapsed, peak_kb / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--listings", type=int, default=100_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--baseline", type=int, default=3000, help="listings the naive loader loads")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
+        workdir = Path(tmp)
+        snapshot = workdir / "snapshot"
+        started = time.perf_counter()
+        generate(snapshot, listings=args.listings, seed=args.seed, images=False)
+        print(f"generated {args.listings:,} text-only listings in {time.perf_counter() - started:.1f} s")
+        base = naive_rate(fresh_database(args.database, workdir, "naive"), snapshot, workdir, args.baseline)
+        rate, peak = assay_ingest(fresh_database(args.database, workdir, "ingest"), snapshot, args.listings)
+        print(f"| {args.database} | {args.listings:,} | {base:,.0f} /s | {rate:,.0f} /s | {rate / base:.1f}x | "
+              f"{args.listings / rate:.0f} s | {peak:.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
