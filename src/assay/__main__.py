@@ -1,3 +1,4 @@
 from assay.cli import app
 
-app(prog_name="assay")
+if __name__ == "__main__":
+    app(prog_name="assay")

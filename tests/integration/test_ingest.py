@@ -173,7 +173,6 @@ CONTENT = {
     "keys": "SELECT s.seller_ref, k.kind, k.value FROM seller_identity_keys k JOIN sellers s ON s.id = k.seller_id "
             "ORDER BY 1, 2, 3",
     "brands": "SELECT brand_ref, name FROM brands ORDER BY brand_ref",
-    "rejects": "SELECT file, line, reason FROM ingest_rejects ORDER BY file, line",
 }
 
 
@@ -212,7 +211,7 @@ def test_killed_with_sigkill_at_several_points_it_ends_as_an_uninterrupted_run(a
     reference_db = tmp_path / "reference.db"
     shutil.copy(sqlite_template, reference_db)
     reference_url = f"sqlite:///{reference_db}"
-    done = run_cli(reference_url, "ingest", str(root), "--batch-size", "100")
+    done = run_cli(reference_url, "ingest", str(root), "--batch-size", "50", "--rejects", str(tmp_path / "ref.jsonl"))
     assert done.wait(300) == 0, done.stderr.read().decode()
 
     url = backend.standalone_url
@@ -222,7 +221,7 @@ def test_killed_with_sigkill_at_several_points_it_ends_as_an_uninterrupted_run(a
     triggers = [("listings", 0), ("listings", size // 10), 0.3, ("listings", size // 2), 0.05, ("listings", size * 9 // 10)]
     kills = 0
     for trigger in triggers:
-        process = run_cli(url, "ingest", str(root), "--batch-size", "100")
+        process = run_cli(url, "ingest", str(root), "--batch-size", "50", "--rejects", str(tmp_path / "rejects.jsonl"))
         deadline = time.monotonic() + 120
         while process.poll() is None and time.monotonic() < deadline:
             point = checkpoint(app)
@@ -237,8 +236,10 @@ def test_killed_with_sigkill_at_several_points_it_ends_as_an_uninterrupted_run(a
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait(30)
-    final = run_cli(url, "ingest", str(root), "--batch-size", "100")
+    final = run_cli(url, "ingest", str(root), "--batch-size", "50", "--rejects", str(tmp_path / "rejects.jsonl"))
     assert final.wait(300) == 0, final.stderr.read().decode()
     assert kills >= 4
     assert content(url) == content(reference_url)
+    assert (tmp_path / "rejects.jsonl").read_text() == (tmp_path / "ref.jsonl").read_text()
+    assert (tmp_path / "rejects.jsonl").read_text().count("\n") == 21
     assert len(content(url)["listings"]) == 20_000 - 21  # the bad prices, n % 997 == 5

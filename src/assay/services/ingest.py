@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from assay.domain.errors import DomainError
 from assay.domain.identity import identity_keys
 from assay.domain.model import ListingStatus, Seller, SellerStatus
 from assay.services.app import Assay
+from assay.services.feed_reader import chunks
 from assay.services.images import fingerprint
 from assay.services.sanctions import close_and_ban_linked
 from assay.services.snapshots import jsonable
@@ -78,14 +79,6 @@ class IngestSummary:
         return "ingest: " + "; ".join(parts) + tail
 
 
-@dataclass(frozen=True)
-class Line:
-    number: int
-    end_offset: int
-    record: Any | None
-    error: str | None
-
-
 def check_snapshot(root: Path) -> dict[str, float] | None:
     """Fail early and clearly on what would make the whole load meaningless."""
     if not root.is_dir():
@@ -126,28 +119,6 @@ def _sniff(path: Path) -> None:
         raise SnapshotError(f"{path}: not JSON Lines (no JSON object in its first {seen} non-blank lines)")
 
 
-def read_lines(path: Path, start_offset: int = 0, start_line: int = 0) -> Iterator[Line]:
-    """Each non-blank line, decoded and parsed, with the byte offset just after it."""
-    with path.open("rb") as handle:
-        handle.seek(start_offset)
-        offset, number = start_offset, start_line
-        for raw in handle:
-            number += 1
-            offset += len(raw)
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as problem:
-                yield Line(number, offset, None, f"not UTF-8 (byte {problem.start})")
-                continue
-            try:
-                yield Line(number, offset, json.loads(text), None)
-            except json.JSONDecodeError as problem:
-                truncated = not raw.endswith(b"\n")
-                yield Line(number, offset, None, ("truncated line: " if truncated else "") + f"invalid JSON ({problem.msg})")
-
-
 def snapshot_fingerprint(root: Path) -> str:
     digest = hashlib.sha256()
     for name in (*REQUIRED, "fx.json"):
@@ -166,6 +137,7 @@ class Ingest:
         self.fx = check_snapshot(self.root)
         self.hashed: dict[str, str | None] = {}  # image path -> sha256, once per file per run
         self.marketplace_ids: dict[str, int] = {}
+        self.first_load: dict[int, bool] = {}
 
     @property
     def total_bytes(self) -> int:
@@ -203,63 +175,21 @@ class Ingest:
             self.progress(start_offset)
             if name == "listings":
                 summary.banned = self._ban_linked()
-            seen = self._seen_before(name, start_offset)
-            self._load(name, run["id"], start_offset, start_line, seen, counts)
+            self._load(name, run["id"], start_offset, start_line, counts)
         with engine.begin() as connection:
             connection.execute(update(ingest_runs).where(ingest_runs.c.id == run["id"]).values(
                 phase="done", finished_at=self.app.clock.now()))
         return summary
 
-    def _seen_before(self, name: str, until: int) -> set[int]:
-        """The ids accepted before a checkpoint, to keep catching duplicates after a resume."""
-        seen: set[int] = set()
-        if until == 0:
-            return seen
-        for line in read_lines(self.root / f"{name}.jsonl"):
-            if line.end_offset > until:
-                break
-            record = self._validate(name, line.record)[0] if line.record is not None else None
-            if record is not None:
-                seen.add(hash(_key(record)))
-        return seen
-
-    def _validate(self, name: str, raw: Any) -> tuple[Any, str | None]:
-        try:
-            if name == "brands":
-                return feeds.brand(raw, self.fx), None
-            if name == "sellers":
-                return feeds.seller(raw), None
-            return feeds.listing(raw, self.fx), None
-        except feeds.RecordError as problem:
-            return None, str(problem)
-
-    def _load(self, name: str, run_id: int, offset: int, line_no: int, seen: set[int],
-              counts: dict[str, Counts]) -> None:
+    def _load(self, name: str, run_id: int, offset: int, line: int, counts: dict[str, Counts]) -> None:
         path = self.root / f"{name}.jsonl"
-        batch: list[tuple[int, Any]] = []
-        rejects: list[tuple[int, str]] = []
         last_offset = offset
-        for line in read_lines(path, offset, line_no):
-            record, error = (None, line.error) if line.error else self._validate(name, line.record)
-            if record is not None:
-                # Keys are kept as 64-bit hashes, so a million ids cost tens of MB, not hundreds.
-                key = hash(_key(record))
-                if key in seen:
-                    record, error = None, f"duplicate id {_key(record)[1]!r}: an earlier line has it"
-                else:
-                    seen.add(key)
-            if record is None:
-                rejects.append((line.number, error or "invalid"))
-            else:
-                batch.append((line.number, record))
-            if len(batch) + len(rejects) >= self.batch_size:
-                self._commit(name, run_id, batch, rejects, line.end_offset, line.number, counts)
-                self.progress(line.end_offset - last_offset)
-                last_offset = line.end_offset
-                batch, rejects = [], []
-        end = path.stat().st_size
-        self._commit(name, run_id, batch, rejects, end, 0, counts, next_phase=PHASES[PHASES.index(name) + 1])
-        self.progress(end - last_offset)
+        for chunk in chunks(path, name, self.fx, offset, line, self.batch_size):
+            next_phase = PHASES[PHASES.index(name) + 1] if chunk.last else None
+            self._commit(name, run_id, chunk.accepted, chunk.rejects, chunk.end_offset, chunk.end_line, counts,
+                         next_phase=next_phase)
+            self.progress(chunk.end_offset - last_offset)
+            last_offset = chunk.end_offset
 
     def _commit(self, name: str, run_id: int, batch: list[tuple[int, Any]], rejects: list[tuple[int, str]],
                 offset: int, line: int, counts: dict[str, Counts], next_phase: str | None = None) -> None:
@@ -354,7 +284,8 @@ class Ingest:
     def _upsert_sellers(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.SellerRecord]],
                         counts: Counts, now: datetime) -> list[tuple[int, str]]:
         by_key = {(self._marketplace(connection, r.marketplace), r.seller_id): r for _, r in batch}
-        existing = _existing(connection, sellers, sellers.c.seller_ref, by_key)
+        existing = _existing(connection, sellers, sellers.c.seller_ref, by_key,
+                             ("store_name", "status", "banned_at", *feeds.IDENTITY_FIELDS))
         new_rows, changed_rows, key_rows, touched = [], [], [], []
         for (market_id, ref), record in by_key.items():
             identity = {name: getattr(record.identity, name) for name in feeds.IDENTITY_FIELDS}
@@ -388,12 +319,13 @@ class Ingest:
             row_id = row.pop("_id")
             connection.execute(update(sellers).where(sellers.c.id == row_id).values(**row))
         # Identity keys for every new or changed seller, for linking by normalised identity.
-        ids = _existing(connection, sellers, sellers.c.seller_ref, by_key)
+        if touched:
+            connection.execute(seller_identity_keys.delete().where(seller_identity_keys.c.seller_id.in_(touched)))
+        ids = _existing(connection, sellers, sellers.c.seller_ref, by_key, ())
         for key, record in by_key.items():
-            row = ids[key]
-            if row["id"] in touched or key not in existing:
-                connection.execute(seller_identity_keys.delete().where(seller_identity_keys.c.seller_id == row["id"]))
-                key_rows += [{"seller_id": row["id"], "kind": k.kind.value, "value": k.value}
+            seller_id = ids[key]["id"]
+            if seller_id in touched or key not in existing:
+                key_rows += [{"seller_id": seller_id, "kind": k.kind.value, "value": k.value}
                              for k in identity_keys(record.identity)]
         if key_rows:
             connection.execute(insert(seller_identity_keys), key_rows)
@@ -410,12 +342,22 @@ class Ingest:
         return banned
 
     # -- listings ---------------------------------------------------------------------------------
+    def _first_listings(self, connection: Connection, market_id: int) -> bool:
+        """Whether the marketplace had no listings when this run first met it. Then none of its
+        listings can exist yet (ids are unique within the file), and no lookup is needed: the
+        common case of a first load. A resumed run finds rows and takes the general path."""
+        if market_id not in self.first_load:
+            self.first_load[market_id] = connection.execute(
+                select(listings.c.id).where(listings.c.marketplace_id == market_id).limit(1)).first() is None
+        return self.first_load[market_id]
+
     def _upsert_listings(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.ListingRecord]],
                          counts: Counts, now: datetime) -> list[tuple[int, str]]:
         by_key = {(self._marketplace(connection, r.marketplace), r.listing_id): (n, r) for n, r in batch}
         seller_keys = {(self._marketplace(connection, r.marketplace), r.seller_id) for _, r in batch}
-        seller_rows = _existing(connection, sellers, sellers.c.seller_ref, seller_keys)
-        existing = _existing(connection, listings, listings.c.listing_ref, by_key)
+        seller_rows = _existing(connection, sellers, sellers.c.seller_ref, seller_keys, ("banned_at",))
+        stored = [key for key in by_key if not self._first_listings(connection, key[0])]
+        existing = _existing(connection, listings, listings.c.listing_ref, stored, LISTING_FIELDS)
         new_rows, changed, rejects = [], [], []
         for (market_id, ref), (line, record) in by_key.items():
             seller = seller_rows.get((market_id, record.seller_id))
@@ -455,29 +397,25 @@ class Ingest:
                                                        changes=jsonable(changes)))
 
 
+LISTING_FIELDS = ("seller_id", "title", "description", "category", "price", "currency", "images", "image_hashes")
 _MARKETPLACE_BAN = "storefront closed for infringement by {} before it reached Assay"
-
-
-def _key(record: Any) -> tuple[str, str]:
-    """A record's natural key: brands are global, sellers and listings belong to a marketplace."""
-    if isinstance(record, feeds.BrandRecord):
-        return ("", record.brand_id)
-    if isinstance(record, feeds.SellerRecord):
-        return (record.marketplace, record.seller_id)
-    return (record.marketplace, record.listing_id)
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [old[k], new[k]] for k in new if old[k] != new[k]}
 
 
-def _existing(connection: Connection, table: Any, ref_column: Any, keys: Any) -> dict[tuple[int, str], Any]:
+def _existing(connection: Connection, table: Any, ref_column: Any, keys: Any,
+              columns: tuple[str, ...]) -> dict[tuple[int, str], Any]:
+    """The rows already stored for these (marketplace id, ref) keys: only the columns asked for."""
     by_market: dict[int, list[str]] = {}
     for market_id, ref in keys:
         by_market.setdefault(market_id, []).append(ref)
+    wanted = [table.c[name] for name in ("id", ref_column.name, *columns)]
     found = {}
     for market_id, refs in by_market.items():
-        for row in connection.execute(select(table).where(table.c.marketplace_id == market_id, ref_column.in_(refs))).mappings():
+        rows = connection.execute(select(*wanted).where(table.c.marketplace_id == market_id, ref_column.in_(refs)))
+        for row in rows.mappings():
             found[(market_id, row[ref_column.name])] = row
     return found
 
