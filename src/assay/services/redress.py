@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assay.domain import statements
-from assay.domain.errors import NotPermitted, ValidationFailed
+from assay.domain.errors import IllegalTransition, NotPermitted, ValidationFailed
 from assay.domain.notices import ItemState
 from assay.services.notices import load_case, record_transition, reinstate
 from assay.store.uow import UnitOfWork
@@ -34,6 +34,8 @@ def reply(uow: UnitOfWork, item_id: int, *, holder_id: int, maintain: bool, stat
     case = load_case(uow, item_id)
     if case.item.holder_id != holder_id:
         raise NotPermitted(f"item {item_id} was filed by another rights holder")
+    if case.item.state is not ItemState.CONTESTED:  # a reply answers a counter-notice, and only that
+        raise IllegalTransition(case.item.state.value, "reply", item_id)
     if maintain:
         if len(statement.strip()) < MIN_STATEMENT:
             raise ValidationFailed([f"statement: answer the seller's counter-notice (at least {MIN_STATEMENT} characters)"])

@@ -1,0 +1,1 @@
+"""Detection: find counterfeit listings across a catalog, and explain every flag."""

@@ -1,0 +1,179 @@
+"""The detector: one listing (or a batch) in, a flag with its reasons out, or nothing.
+
+Pure and picklable once built, so the same object runs in this process, in worker
+processes, and on Ray workers, and gives the same answer everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from assay.detection import context
+from assay.detection.images import HashBank
+from assay.detection.marks import MarkHit, MarkIndex
+from assay.detection.profiles import BrandProfile, SellerBook, usd
+from assay.detection.score import Evidence, Model, Signal
+from assay.domain.feeds import ListingRecord
+
+OFFICIAL = "official"
+TAKEN_DOWN = "taken_down"
+
+# Price against the brand's own catalog price in the category, in USD. Genuine goods
+# rarely sell far below it new; counterfeits and second-hand goods do.
+PRICE_BANDS = ((0.35, "price_far_below_msrp"), (0.60, "price_well_below_msrp"), (0.85, "price_below_msrp"))
+
+
+@dataclass(frozen=True)
+class Flag:
+    listing_id: str
+    brand_id: str | None
+    verdict: str
+    score: float
+    signals: tuple[Signal, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {"listing_id": self.listing_id, "brand_id": self.brand_id, "verdict": self.verdict,
+                "score": round(self.score, 4), "signals": [s.as_json() for s in self.signals]}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    brand_id: str
+    score: float
+    signals: tuple[Signal, ...]
+
+
+class Detector:
+    def __init__(self, brands: Iterable[BrandProfile], sellers: SellerBook, fx: dict[str, float] | None,
+                 images: HashBank | None = None, model: Model | None = None) -> None:
+        self.brands = {brand.brand_id: brand for brand in brands}
+        self.sellers = sellers
+        self.fx = fx
+        self.images = images  # refs are "official:<brand_id>:<sku>" or "taken_down:<brand_id>:<listing>"
+        self.model = model or Model.shipped()
+        self.marks = MarkIndex.build((b.brand_id, list(b.marks)) for b in self.brands.values())
+
+    # -- the verdict ----------------------------------------------------------------------
+    def judge(self, listing: ListingRecord, image_hashes: Sequence[str] = ()) -> Flag | None:
+        return self.judge_batch([(listing, image_hashes)])[0]
+
+    def judge_batch(self, batch: Sequence[tuple[ListingRecord, Sequence[str]]]) -> list[Flag | None]:
+        """Judge many listings; their image hashes are searched in one call."""
+        matches = self.image_matches([hashes for _, hashes in batch])
+        return [self._judge(listing, found) for (listing, _), found in zip(batch, matches, strict=True)]
+
+    def _judge(self, listing: ListingRecord, image_matches: list[tuple[str, str, str, int]]) -> Flag | None:
+        candidates = [Candidate(brand_id, *self.model.score(evidence))
+                      for brand_id, evidence in self.evidence(listing, image_matches).items()]
+        if not candidates:
+            return None
+        best = max(candidates, key=lambda c: (c.score, c.brand_id))
+        verdict = self.model.verdict(best.score)
+        if verdict is None:
+            return None
+        return Flag(listing.listing_id, best.brand_id, verdict, best.score, best.signals)
+
+    # -- the evidence ---------------------------------------------------------------------
+    def evidence(self, listing: ListingRecord,
+                 image_matches: list[tuple[str, str, str, int]] = ()) -> dict[str, list[Evidence]]:
+        """For each brand the listing may concern, what speaks for and against infringement.
+        Exposed for calibration, which fits the model's weights to these features."""
+        title_hits = self.marks.find(listing.title, field="title")
+        description_hits = self.marks.find(listing.description, field="description") if listing.description else []
+        by_brand: dict[str, list[Evidence]] = {}
+        for hit in _strongest_per_brand(title_hits):
+            by_brand.setdefault(hit.brand_id, []).extend(self._mark_evidence(listing, hit, in_title=True))
+        for hit in _strongest_per_brand(description_hits):
+            if hit.brand_id not in by_brand:
+                by_brand[hit.brand_id] = self._mark_evidence(listing, hit, in_title=False)
+        for kind, brand_id, ref, distance in image_matches:
+            if brand_id not in self.brands:
+                continue
+            if kind == OFFICIAL:
+                # The brand's own photo is expected from its authorized sellers and a red flag elsewhere.
+                authorized = listing.seller_id in self.brands[brand_id].authorized
+                feature = "official_photo_authorized_seller" if authorized else "official_photo_other_seller"
+            else:
+                feature = "taken_down_photo"
+            found = by_brand.setdefault(brand_id, [])
+            if not any(e.feature == feature for e in found):
+                what = "an official catalog photo" if kind == OFFICIAL else "the photo of a listing already taken down"
+                found.append(Evidence(feature, f"a photo matches {what} of {self.brands[brand_id].name} "
+                                               f"({ref}, PDQ distance {distance})"))
+        if not by_brand:
+            return {}
+        shared = self._listing_evidence(listing)
+        for brand_id, found in by_brand.items():
+            found.extend(shared)
+            found.extend(self._brand_evidence(listing, self.brands[brand_id]))
+        return by_brand
+
+    def _mark_evidence(self, listing: ListingRecord, hit: MarkHit, *, in_title: bool) -> list[Evidence]:
+        feature = {"exact": "mark", "disguised": "disguised_mark", "fuzzy": "misspelt_mark"}[hit.how]
+        found = [Evidence(feature if in_title else "mark_in_description", hit.detail)]
+        text = listing.title if in_title else listing.description
+        nominative = context.nominative_use(text, hit.span)
+        if nominative:
+            found.append(Evidence("nominative_use", nominative.detail))
+        return found
+
+    def _listing_evidence(self, listing: ListingRecord) -> list[Evidence]:
+        text = f"{listing.title}\n{listing.description}"
+        found = []
+        for feature, finding in (("replica_wording", context.replica_wording(text)),
+                                 ("innocent_replica", context.innocent_replica(text, listing.category)),
+                                 ("second_hand", context.second_hand(text))):
+            if finding:
+                found.append(Evidence(feature, finding.detail))
+        seller = self.sellers.get(listing.marketplace, listing.seller_id)
+        if seller is not None and seller.banned:
+            found.append(Evidence("seller_banned", f"seller {listing.seller_id} is banned"))
+        elif seller is not None and seller.linked_to_banned:
+            found.append(Evidence("seller_linked_to_banned", f"seller {listing.seller_id} {seller.linked_to_banned}"))
+        return found
+
+    def _brand_evidence(self, listing: ListingRecord, brand: BrandProfile) -> list[Evidence]:
+        found = []
+        if listing.seller_id in brand.authorized:
+            found.append(Evidence("authorized_seller", f"seller {listing.seller_id} is authorized by {brand.name}"))
+        if context.category_matches(listing.category, brand.categories):
+            found.append(Evidence("registered_category",
+                                  f"category {listing.category!r} is one {brand.name}'s marks are registered for"))
+        else:
+            found.append(Evidence("other_category", f"category {listing.category!r} is outside {brand.name}'s "
+                                                    f"registered categories ({', '.join(sorted(brand.categories))})"))
+        price = usd(float(listing.price), listing.currency, self.fx)
+        reference = brand.reference_price(listing.category)
+        if price is not None and reference:
+            ratio = price / reference
+            band = next((name for limit, name in PRICE_BANDS if ratio < limit), "price_near_msrp")
+            found.append(Evidence(band, f"{price:,.2f} USD is {ratio:.0%} of {brand.name}'s catalog price "
+                                        f"({reference:,.2f} USD) in {listing.category}"))
+        return found
+
+    # -- images ------------------------------------------------------------------------------
+    def image_matches(self, per_listing: Sequence[Sequence[str]]) -> list[list[tuple[str, str, str, int]]]:
+        """For each listing: (kind, brand id, ref, distance) of every bank hash its photos match."""
+        if self.images is None or not len(self.images):
+            return [[] for _ in per_listing]
+        flat = [(i, h) for i, hashes in enumerate(per_listing) for h in hashes if h]
+        results: list[list[tuple[str, str, str, int]]] = [[] for _ in per_listing]
+        if not flat:
+            return results
+        for (i, _), matches in zip(flat, self.images.search([h for _, h in flat]), strict=True):
+            # Only the nearest: product photos of one kind look alike across brands, and the
+            # photo that was taken is the one the listing's copy stays closest to.
+            nearest = min((m.distance for m in matches), default=None)
+            for match in (m for m in matches if m.distance == nearest):
+                kind, brand_id, rest = match.ref.split(":", 2)
+                results[i].append((kind, brand_id, rest, match.distance))
+        return results
+
+
+def _strongest_per_brand(hits: list[MarkHit]) -> list[MarkHit]:
+    rank = {"exact": 0, "disguised": 1, "fuzzy": 2}
+    best: dict[str, MarkHit] = {}
+    for hit in hits:
+        if hit.brand_id not in best or rank[hit.how] < rank[best[hit.brand_id].how]:
+            best[hit.brand_id] = hit
+    return list(best.values())
