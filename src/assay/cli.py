@@ -460,6 +460,25 @@ def ingest_command(
     console.print(summary.line() + (f"; rejects in {target}" if written else ""), highlight=False)
 
 
+@app.command("scan")
+@friendly
+def scan_command(
+    snapshot: Annotated[Path, typer.Argument(help="A snapshot directory (FORMATS.md).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the flags (JSON Lines).")],
+    rejects: Annotated[Path | None, typer.Option(help="Where to write the rejected records (JSON Lines).")] = None,
+    engine: Annotated[str, typer.Option(help="local, or ray to run the same pipeline on a Ray cluster.")] = "local",
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: one per core).")] = None,
+) -> None:
+    """Judge every listing of a snapshot; write one line per listing infringing or suspect."""
+    from assay.services.scan import scan
+
+    if engine not in ("local", "ray"):
+        raise ValidationFailed([f"--engine: {engine!r} is neither 'local' nor 'ray'"])
+    summary = scan(snapshot, out, rejects_path=rejects, engine=engine, workers=workers)
+    console.print(summary.line() + (f"; rejects in {rejects}" if rejects and summary.rejected else ""),
+                  highlight=False)
+
+
 @app.command("report")
 @friendly
 def report() -> None:

@@ -224,6 +224,10 @@ class HashBank:
     def __len__(self) -> int:
         return self._n
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # faiss indexes do not pickle; the codes and refs do, and rebuild the same index.
+        return (_restore_bank, (self.codes.tobytes(), tuple(self._refs), self.multihash_min_size))
+
     @property
     def index_kind(self) -> str:
         """Which index the bank uses now: "multihash" or "flat"."""
@@ -311,3 +315,8 @@ class HashBank:
         index.nflip = MULTIHASH_FLIPS
         index.add(_padded(codes))
         return index
+
+
+def _restore_bank(codes: bytes, refs: tuple[str, ...], multihash_min_size: int) -> HashBank:
+    hexes = array_to_hexes(np.frombuffer(codes, dtype=np.uint8).reshape(-1, PDQ_BYTES))
+    return HashBank.build(zip(hexes, refs, strict=True), multihash_min_size=multihash_min_size)

@@ -16,6 +16,7 @@ from assay.detection.score import Evidence, Model, Signal
 from assay.domain.feeds import ListingRecord
 
 OFFICIAL = "official"
+CLOSE_COPY = 16  # PDQ distance: half the match threshold; edits of one photo mostly stay within it
 TAKEN_DOWN = "taken_down"
 
 # Price against the brand's own catalog price in the category, in USD. Genuine goods
@@ -54,10 +55,10 @@ class Detector:
         self.marks = MarkIndex.build((b.brand_id, list(b.marks)) for b in self.brands.values())
 
     # -- the verdict ----------------------------------------------------------------------
-    def judge(self, listing: ListingRecord, image_hashes: Sequence[str] = ()) -> Flag | None:
-        return self.judge_batch([(listing, image_hashes)])[0]
+    def judge(self, listing: ListingRecord, photos: Sequence[Sequence[str]] = ()) -> Flag | None:
+        return self.judge_batch([(listing, photos)])[0]
 
-    def judge_batch(self, batch: Sequence[tuple[ListingRecord, Sequence[str]]]) -> list[Flag | None]:
+    def judge_batch(self, batch: Sequence[tuple[ListingRecord, Sequence[Sequence[str]]]]) -> list[Flag | None]:
         """Judge many listings; their image hashes are searched in one call."""
         matches = self.image_matches([hashes for _, hashes in batch])
         return [self._judge(listing, found) for (listing, _), found in zip(batch, matches, strict=True)]
@@ -90,9 +91,11 @@ class Detector:
             if brand_id not in self.brands:
                 continue
             if kind == OFFICIAL:
-                # The brand's own photo is expected from its authorized sellers and a red flag elsewhere.
+                # The brand's own photo is expected from its authorized sellers and a red flag elsewhere;
+                # a near copy says more than a photo of the same kind of product, shot alike.
                 authorized = listing.seller_id in self.brands[brand_id].authorized
-                feature = "official_photo_authorized_seller" if authorized else "official_photo_other_seller"
+                close = "official_photo" if distance <= CLOSE_COPY else "photo_like_official"
+                feature = f"{close}_{'authorized' if authorized else 'other'}_seller"
             else:
                 feature = "taken_down_photo"
             found = by_brand.setdefault(brand_id, [])
@@ -152,21 +155,27 @@ class Detector:
         return found
 
     # -- images ------------------------------------------------------------------------------
-    def image_matches(self, per_listing: Sequence[Sequence[str]]) -> list[list[tuple[str, str, str, int]]]:
-        """For each listing: (kind, brand id, ref, distance) of every bank hash its photos match."""
-        if self.images is None or not len(self.images):
-            return [[] for _ in per_listing]
-        flat = [(i, h) for i, hashes in enumerate(per_listing) for h in hashes if h]
+    def image_matches(self, per_listing: Sequence[Sequence[Sequence[str]]]) -> list[list[tuple[str, str, str, int]]]:
+        """For each listing (a list of photos, each given as the PDQ hashes of its rotations and
+        mirror images): (kind, brand id, ref, distance) of the bank photos nearest to each photo."""
         results: list[list[tuple[str, str, str, int]]] = [[] for _ in per_listing]
-        if not flat:
+        queries = [(i, p, h) for i, photos in enumerate(per_listing) for p, variants in enumerate(photos)
+                   for h in variants]
+        if self.images is None or not len(self.images) or not queries:
             return results
-        for (i, _), matches in zip(flat, self.images.search([h for _, h in flat]), strict=True):
+        per_photo: dict[tuple[int, int], list] = {}
+        for (i, p, _), matches in zip(queries, self.images.search([h for _, _, h in queries]), strict=True):
+            per_photo.setdefault((i, p), []).extend(matches)
+        for (i, _), matches in per_photo.items():
             # Only the nearest: product photos of one kind look alike across brands, and the
             # photo that was taken is the one the listing's copy stays closest to.
             nearest = min((m.distance for m in matches), default=None)
-            for match in (m for m in matches if m.distance == nearest):
-                kind, brand_id, rest = match.ref.split(":", 2)
-                results[i].append((kind, brand_id, rest, match.distance))
+            seen = set()
+            for match in matches:
+                if match.distance == nearest and match.ref not in seen:
+                    seen.add(match.ref)
+                    kind, brand_id, rest = match.ref.split(":", 2)
+                    results[i].append((kind, brand_id, rest, match.distance))
         return results
 
 

@@ -22,7 +22,7 @@ from assay.detection.pipeline import Detector, Flag
 from assay.detection.profiles import SellerBook, brand_profile
 from assay.domain.feeds import ListingRecord
 from assay.services.feed_reader import Chunk, chunks
-from assay.services.images import fingerprint
+from assay.services.images import fingerprint, pdq_variants
 from assay.services.ingest import check_snapshot
 
 CHUNK = 1000
@@ -92,9 +92,10 @@ _DETECTOR: Detector | None = None
 _ROOT: Path | None = None
 
 
-def image_hashes(root: Path, paths: Sequence[str]) -> tuple[str, ...]:
-    """The trusted PDQ hashes of a listing's photos."""
-    return tuple(h for h in (_pdq(root, p) for p in paths) if h)
+def image_hashes(root: Path, paths: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """For each of a listing's photos that exists and hashes with trust, its PDQ variants."""
+    photos = (pdq_variants(root / p) for p in paths if (root / p).is_file())
+    return tuple(variants for variants in photos if variants)
 
 
 def judge_chunk(detector: Detector, root: Path, accepted: Sequence[tuple[int, ListingRecord]]) -> list[Flag | None]:

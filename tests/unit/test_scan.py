@@ -1,0 +1,120 @@
+"""`assay scan` on small snapshots: the flags' format, the verdicts, the rejects, the engines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from tests.integration.snapshots import REFERENCE_IMAGES, brand, listing, seller, write_snapshot
+from typer.testing import CliRunner
+
+from assay.cli import app
+from assay.domain.errors import DomainError
+from assay.services.scan import Rejects, build_detector, image_hashes, scan
+
+QUORVEX = brand(products=[{"sku": "S1", "title": "Quorvex Stride 1", "category": "footwear", "msrp": 149,
+                           "currency": "EUR", "images": ["images/official.jpg"]}],
+                authorized_sellers=["s-dealer"])
+SELLERS = [seller("s-dealer"), seller("s-lux", phone="+86 138 0013 8000"), seller("s-shop"),
+           seller("s-ring-old", status="banned", email="top.deals@gmail.com"),
+           seller("s-ring-new", email="TopDeals+x@gmail.com")]
+LISTINGS = [
+    listing("COUNTERFEIT", "s-lux", title="QUORVEX Stride 1 replica AAA 1:1 mirror quality", price=19.9, currency="USD"),
+    listing("DISGUISED", "s-lux", title="QU0RV3X Stride sneakers", price=22, currency="USD"),
+    listing("GENUINE", "s-dealer", title="Quorvex Stride 1 running shoe", price=149, currency="EUR"),
+    listing("ACCESSORY", "s-shop", title="Replacement laces compatible with Quorvex Stride 1", price=6,
+            currency="USD", category="footwear"),
+    listing("USED", "s-shop", title="Quorvex Stride 1, used, worn twice, size 42", price=70, currency="EUR"),
+    listing("UNBRANDED", "s-shop", title="Canvas sneakers, white", price=15, currency="USD"),
+    listing("MODEL", "s-shop", title="1:18 scale diecast replica of a 1965 roadster", price=45, currency="USD",
+            category="toys"),
+    listing("RING", "s-ring-new", title="Quorvex Stride 1 genuine clearance", price=45, currency="USD"),
+]
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> Path:
+    return write_snapshot(tmp_path / "snap", brands=[QUORVEX], sellers=SELLERS, listings=LISTINGS,
+                          fx={"EUR": 1.08}, images={"images/official.jpg": REFERENCE_IMAGES / "aaa-orig.jpg"})
+
+
+def flags_of(path: Path) -> dict[str, dict]:
+    return {flag["listing_id"]: flag for flag in map(json.loads, path.read_text().splitlines())}
+
+
+def test_counterfeits_are_flagged_with_readable_reasons_and_honest_listings_are_not(snapshot, tmp_path):
+    summary = scan(snapshot, tmp_path / "flags.jsonl", workers=1)
+    flags = flags_of(tmp_path / "flags.jsonl")
+    assert summary.listings == len(LISTINGS)
+    for listing_id in ("COUNTERFEIT", "DISGUISED", "RING"):
+        assert flags[listing_id]["verdict"] == "infringing", flags.get(listing_id)
+        assert flags[listing_id]["brand_id"] == "qvx"
+    for listing_id in ("GENUINE", "ACCESSORY", "USED", "UNBRANDED", "MODEL"):
+        assert listing_id not in flags, flags[listing_id]
+    counterfeit = flags["COUNTERFEIT"]
+    assert set(counterfeit) == {"listing_id", "brand_id", "verdict", "score", "signals"}
+    assert 0 <= counterfeit["score"] <= 1
+    kinds = {s["kind"]: s for s in counterfeit["signals"]}
+    assert {"mark", "replica_wording", "price_far_below_msrp"} <= set(kinds)
+    assert all(set(s) == {"kind", "detail", "weight"} and s["detail"] for s in counterfeit["signals"])
+    assert "QUORVEX" in kinds["mark"]["detail"]
+    assert "leetspeak" in {s["kind"]: s for s in flags["DISGUISED"]["signals"]}["disguised_mark"]["detail"]
+    assert any(s["kind"] == "seller_linked_to_banned" for s in flags["RING"]["signals"])
+
+
+def test_bad_records_go_to_the_rejects_and_never_stop_the_scan(snapshot, tmp_path):
+    with (snapshot / "listings.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps(listing("BAD", "s-lux", price=-3)) + "\n")
+        out.write("not json at all\n")
+        out.write(json.dumps(LISTINGS[0]) + "\n")  # a duplicate id
+    summary = scan(snapshot, tmp_path / "flags.jsonl", rejects_path=tmp_path / "rejects.jsonl", workers=1)
+    rejects = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
+    n = len(LISTINGS)
+    assert [(r["file"], r["line"]) for r in rejects] == [("listings.jsonl", n + 1), ("listings.jsonl", n + 2),
+                                                         ("listings.jsonl", n + 3)]
+    assert "price: must be greater than 0" in rejects[0]["reason"]
+    assert "duplicate id 'COUNTERFEIT'" in rejects[2]["reason"]
+    assert summary.rejected == 3 and summary.listings == n
+    assert "COUNTERFEIT" in flags_of(tmp_path / "flags.jsonl")
+
+
+def test_a_missing_file_or_a_file_that_is_not_json_lines_is_a_clear_error(snapshot, tmp_path):
+    (snapshot / "brands.jsonl").unlink()
+    with pytest.raises(DomainError, match="brands.jsonl: required file is missing"):
+        scan(snapshot, tmp_path / "flags.jsonl")
+    result = CliRunner().invoke(app, ["scan", str(snapshot), "--out", str(tmp_path / "f.jsonl")])
+    assert result.exit_code == 1 and "required file is missing" in result.output
+
+
+def test_worker_processes_give_the_same_flags_as_one_process(snapshot, tmp_path):
+    scan(snapshot, tmp_path / "one.jsonl", workers=1)
+    scan(snapshot, tmp_path / "two.jsonl", workers=2)
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_an_edited_copy_of_an_official_photo_is_evidence_against_an_unauthorized_seller(snapshot):
+    for name in ("blur-a-lot.jpg", "high-contrast.jpg", "shrink-a-lot.jpg"):
+        shutil.copy(REFERENCE_IMAGES / name, snapshot / "images" / name)
+    detector = build_detector(snapshot, Rejects(None))
+    from assay.domain.feeds import listing as parse_listing
+
+    copy = parse_listing(listing("COPY", "s-shop", title="running shoe", images=["images/blur-a-lot.jpg"]), None)
+    [matches] = detector.image_matches([image_hashes(snapshot, copy.images)])
+    evidence = detector.evidence(copy, matches)
+    assert [e.feature for e in evidence["qvx"] if "photo" in e.feature] in (
+        ["official_photo_other_seller"], ["photo_like_official_other_seller"])
+    own = parse_listing(listing("OWN", "s-dealer", title="running shoe", images=["images/official.jpg"]), None)
+    [matches] = detector.image_matches([image_hashes(snapshot, own.images)])
+    assert [e.feature for e in detector.evidence(own, matches)["qvx"] if "photo" in e.feature] == \
+        ["official_photo_authorized_seller"]
+
+
+@pytest.mark.slow
+def test_the_ray_engine_writes_exactly_what_the_local_engine_writes(snapshot, tmp_path):
+    scan(snapshot, tmp_path / "local.jsonl", workers=2)
+    summary = scan(snapshot, tmp_path / "ray.jsonl", engine="ray", workers=2)
+    assert summary.listings == len(LISTINGS)
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    assert (tmp_path / "local.jsonl").read_text().count("\n") >= 3
