@@ -118,3 +118,17 @@ def test_the_ray_engine_writes_exactly_what_the_local_engine_writes(snapshot, tm
     assert summary.listings == len(LISTINGS)
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
     assert (tmp_path / "local.jsonl").read_text().count("\n") >= 3
+
+
+def test_a_detector_survives_pickling_as_ray_ships_it(snapshot):
+    import pickle
+
+    detector = build_detector(snapshot, Rejects(None))
+    copy = pickle.loads(pickle.dumps(detector))
+    assert copy.images.refs == detector.images.refs
+    photos = image_hashes(snapshot, ["images/official.jpg"])
+    assert copy.image_matches([photos]) == detector.image_matches([photos])
+    from assay.domain.feeds import listing as parse_listing
+
+    record = parse_listing(LISTINGS[0], {"EUR": 1.08})
+    assert copy.judge(record) == detector.judge(record)
