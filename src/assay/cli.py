@@ -463,20 +463,94 @@ def ingest_command(
 @app.command("scan")
 @friendly
 def scan_command(
-    snapshot: Annotated[Path, typer.Argument(help="A snapshot directory (FORMATS.md).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the flags (JSON Lines).")],
+    snapshot: Annotated[Path | None, typer.Argument(help="A snapshot directory (FORMATS.md).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the flags (JSON Lines).")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Where to write the rejected records (JSON Lines).")] = None,
     engine: Annotated[str, typer.Option(help="local, or ray to run the same pipeline on a Ray cluster.")] = "local",
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: one per core).")] = None,
+    db: Annotated[bool, typer.Option("--db", help="Scan the listings in the store; keep suggestions.")] = False,
+    actor: Actor = "detection",
 ) -> None:
-    """Judge every listing of a snapshot; write one line per listing infringing or suspect."""
+    """Judge every listing of a snapshot (one line per listing infringing or suspect), or of the store."""
     from assay.services.scan import scan
 
+    if db:
+        from assay.services.suggestions import scan_store
+
+        assay = open_app()
+        found = scan_store(lambda: assay.uow(actor))
+        console.print(f"scan: {found.listings:,} listings judged, {found.suggested:,} new suggestions, "
+                      f"{found.filed:,} filed for brands that opted in to proactive removal", highlight=False)
+        return
+    problems = [m for m, missing in (("SNAPSHOT: name a snapshot directory, or pass --db", snapshot is None),
+                                     ("--out: where to write the flags", out is None)) if missing]
     if engine not in ("local", "ray"):
-        raise ValidationFailed([f"--engine: {engine!r} is neither 'local' nor 'ray'"])
+        problems.append(f"--engine: {engine!r} is neither 'local' nor 'ray'")
+    if problems:
+        raise ValidationFailed(problems)
+    assert snapshot is not None and out is not None
     summary = scan(snapshot, out, rejects_path=rejects, engine=engine, workers=workers)
     console.print(summary.line() + (f"; rejects in {rejects}" if rejects and summary.rejected else ""),
                   highlight=False)
+
+
+suggestion_app = typer.Typer(help="What detection found: confirm (files a notice) or dismiss.", no_args_is_help=True)
+app.add_typer(suggestion_app, name="suggestion")
+
+
+@suggestion_app.command("list")
+@friendly
+def suggestion_list(status: Annotated[str, typer.Option(help="open, confirmed or dismissed.")] = "open",
+                    limit: int = 50) -> None:
+    """Suggestions from detection, best score first."""
+    from sqlalchemy import select
+
+    from assay.store.tables import suggestions
+
+    with open_app().uow() as uow:
+        rows = uow.session.execute(select(suggestions).where(suggestions.c.status == status)
+                                   .order_by(suggestions.c.score.desc(), suggestions.c.id).limit(limit)).mappings().all()
+    table = Table("id", "listing", "brand", "verdict", "score", "source", "why")
+    for row in rows:
+        why = "; ".join(s["detail"] for s in row["signals"][:2])
+        table.add_row(str(row["id"]), str(row["listing_id"]), str(row["brand_id"]), row["verdict"],
+                      f"{row['score']:.2f}", row["source"], why)
+    console.print(table)
+
+
+@suggestion_app.command("confirm")
+@friendly
+def suggestion_confirm(suggestion_id: int, holder: Annotated[int, typer.Option(help="Your rights holder id.")],
+                       right: Annotated[list[int], typer.Option(help="A right invoked; repeat for more.")],
+                       signature: Annotated[str, typer.Option()], actor: Actor = "cli") -> None:
+    """Confirm a suggestion: a notice is filed in your name."""
+    from assay.services.suggestions import confirm
+
+    with open_app().uow(actor) as uow:
+        notice_id = confirm(uow, suggestion_id, holder_id=holder, right_ids=right, signature=signature)
+    console.print(f"suggestion {suggestion_id} confirmed: notice {notice_id} filed")
+
+
+@suggestion_app.command("dismiss")
+@friendly
+def suggestion_dismiss(suggestion_id: int, holder: Annotated[int, typer.Option(help="Your rights holder id.")],
+                       reason: Annotated[str, typer.Option()], actor: Actor = "cli") -> None:
+    """Dismiss a suggestion: remembered, and counted in detection's accuracy."""
+    from assay.services.suggestions import dismiss
+
+    with open_app().uow(actor) as uow:
+        dismiss(uow, suggestion_id, holder_id=holder, reason=reason)
+    console.print(f"suggestion {suggestion_id} dismissed")
+
+
+@brand_app.command("proactive")
+@friendly
+def brand_proactive(brand_id: int, holder: Annotated[int, typer.Option(help="Your rights holder id.")],
+                    enable: Annotated[bool, typer.Option("--on/--off")], actor: Actor = "cli") -> None:
+    """Opt in (or out) of proactive removal: detection files expedited notices for the brand."""
+    with open_app().uow(actor) as uow:
+        catalog.set_proactive_removal(uow, brand_id=brand_id, holder_id=holder, enabled=enable)
+    console.print(f"proactive removal {'on' if enable else 'off'} for brand {brand_id}")
 
 
 @app.command("report")

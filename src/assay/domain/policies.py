@@ -109,6 +109,21 @@ def choose_lane(
     )
 
 
+def proactive_lane(holder: RightsHolder, rights: Iterable[TrademarkRight], now: datetime) -> LaneChoice:
+    """A brand that opted in lets the platform's own detection file for it: expedited, provided
+    its rights are verified and it signed the good-faith undertaking it answers for."""
+    rights = list(rights)
+    held_back = [r.unusable_reason(now) for r in rights if not r.is_usable(now)]
+    if not rights:
+        held_back.append("no verified right invoked")
+    if holder.good_faith_signed_at is None:
+        held_back.append("no good-faith undertaking signed")
+    reasons = tuple(r for r in held_back if r)
+    if reasons:
+        return LaneChoice(Lane.STANDARD, reasons)
+    return LaneChoice(Lane.EXPEDITED, ("own-initiative detection, opted in by the brand, on verified rights",))
+
+
 # -- accountability of filers -------------------------------------------------------
 
 class FilerMeasure(StrEnum):

@@ -85,3 +85,15 @@ def set_authorized_seller(uow: UnitOfWork, *, brand_id: int, seller_ref: str, au
         uow.record("brand.authorized_sellers", "brand", brand_id, before={"authorized_sellers": before},
                    after={"authorized_sellers": list(brand.authorized_sellers)})
     uow.commit()
+
+
+def set_proactive_removal(uow: UnitOfWork, *, brand_id: int, holder_id: int, enabled: bool) -> None:
+    """The brand's standing instruction: let own-initiative detection file for it (or no longer)."""
+    brand = uow.repo.get(Brand, brand_id)
+    if brand.holder_id != holder_id:
+        raise NotPermitted(f"brand {brand_id} belongs to another rights holder")
+    if brand.proactive_removal != enabled:
+        uow.record("brand.proactive_removal", "brand", brand_id, before={"proactive_removal": brand.proactive_removal},
+                   after={"proactive_removal": enabled})
+        brand.proactive_removal = enabled
+    uow.commit()

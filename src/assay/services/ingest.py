@@ -16,17 +16,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
+from assay.detection.normalise import normalise
 from assay.domain import feeds
 from assay.domain.errors import DomainError
 from assay.domain.identity import identity_keys
-from assay.domain.model import ListingStatus, Seller, SellerStatus
+from assay.domain.model import Brand, Listing, ListingStatus, Seller, SellerStatus
+from assay.domain.notices import STANDING_REMOVAL_STATES, NoticeItem
 from assay.services.app import Assay
 from assay.services.feed_reader import chunks
 from assay.services.images import fingerprint
 from assay.services.sanctions import close_and_ban_linked
 from assay.services.snapshots import jsonable
+from assay.services.suggestions import act_for_opted_in_brands
 from assay.store.audit_log import append_event
 from assay.store.tables import (
     brands,
@@ -40,6 +43,8 @@ from assay.store.tables import (
     rights_holders,
     seller_identity_keys,
     sellers,
+    settings,
+    suggestions,
 )
 
 REQUIRED = ("brands.jsonl", "sellers.jsonl", "listings.jsonl")
@@ -70,12 +75,14 @@ class IngestSummary:
     resumed: bool
     counts: dict[str, Counts] = field(default_factory=dict)
     banned: int = 0
+    filed: int = 0
     rejects_file: Path | None = None
 
     def line(self) -> str:
         parts = [f"{name} {c.created} new, {c.updated} updated, {c.unchanged} unchanged, {c.rejected} rejected"
                  for name, c in self.counts.items()]
         tail = f"; {self.banned} linked sellers banned" if self.banned else ""
+        tail += f"; {self.filed} copies of taken-down listings filed for removal" if self.filed else ""
         return "ingest: " + "; ".join(parts) + tail
 
 
@@ -138,6 +145,7 @@ class Ingest:
         self.hashed: dict[str, str | None] = {}  # image path -> sha256, once per file per run
         self.marketplace_ids: dict[str, int] = {}
         self.first_load: dict[int, bool] = {}
+        self.taken_down = TakenDown()
 
     @property
     def total_bytes(self) -> int:
@@ -161,6 +169,9 @@ class Ingest:
         engine = self.app.engine
         with engine.begin() as connection:
             run, resumed = self._open_run(connection, self.app.clock.now())
+            if self.fx is not None:  # detection on the store converts prices with the latest rates
+                connection.execute(delete(settings).where(settings.c.key == "fx"))
+                connection.execute(insert(settings).values(key="fx", value=json.dumps(self.fx, sort_keys=True)))
         summary = IngestSummary(run["id"], resumed)
         counts = {name: Counts(**run["counts"].get(name, {})) for name in PHASES[:3]}
         summary.counts = counts
@@ -175,10 +186,12 @@ class Ingest:
             self.progress(start_offset)
             if name == "listings":
                 summary.banned = self._ban_linked()
+                self.taken_down = taken_down_fingerprints(self.app)
             self._load(name, run["id"], start_offset, start_line, counts)
         with engine.begin() as connection:
             connection.execute(update(ingest_runs).where(ingest_runs.c.id == run["id"]).values(
                 phase="done", finished_at=self.app.clock.now()))
+        summary.filed = act_for_opted_in_brands(lambda: self.app.uow(self.actor))
         return summary
 
     def _load(self, name: str, run_id: int, offset: int, line: int, counts: dict[str, Counts]) -> None:
@@ -382,14 +395,35 @@ class Ingest:
             if not changes:
                 counts.unchanged += 1
                 continue
-            changed.append((old["id"], values))
+            changed.append((old["id"], market_id, ref, values))
             self._change(connection, run_id, "listing", f"{record.marketplace}:{ref}", now, changes)
             counts.updated += 1
         if new_rows:
             connection.execute(insert(listings), new_rows)
-        for listing_id, values in changed:
+        for listing_id, _, _, values in changed:
             connection.execute(update(listings).where(listings.c.id == listing_id).values(**values))
+        self._stay_down(connection, now, [(r["marketplace_id"], r["listing_ref"], r) for r in new_rows] +
+                        [(market_id, ref, values) for _, market_id, ref, values in changed])
         return rejects
+
+    def _stay_down(self, connection: Connection, now: datetime, arrived: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """A new or changed listing that repeats one taken down for good (its title, or one of its
+        photos) is caught as it arrives, as a suggestion for the brand (filed at once for brands
+        that opted in to proactive removal, when the run ends)."""
+        for market_id, ref, values in arrived:
+            caught = self.taken_down.match(values["title"], values["image_hashes"])
+            if caught is None:
+                continue
+            brand_id, detail = caught
+            listing_id = connection.execute(select(listings.c.id).where(
+                listings.c.marketplace_id == market_id, listings.c.listing_ref == ref)).scalar_one()
+            if connection.execute(select(suggestions.c.id).where(
+                    suggestions.c.listing_id == listing_id, suggestions.c.brand_id == brand_id)).first():
+                continue
+            connection.execute(insert(suggestions).values(
+                listing_id=listing_id, brand_id=brand_id, verdict="infringing", score=0.99, source="stay_down",
+                status="open", created_at=now,
+                signals=[{"kind": "taken_down_copy", "detail": detail, "weight": 9.0}]))
 
     def _change(self, connection: Connection, run_id: int, kind: str, ref: str, now: datetime,
                 changes: dict[str, Any]) -> None:
@@ -435,3 +469,37 @@ def write_rejects(app: Assay, run_id: int, target: Path) -> int:
     if not written:
         target.unlink()
     return written
+
+
+class TakenDown:
+    """Fingerprints of the listings taken down for good: normalised titles and photo hashes."""
+
+    def __init__(self, titles: dict[str, tuple[int, str]] | None = None,
+                 photos: dict[str, tuple[int, str]] | None = None) -> None:
+        self.titles, self.photos = titles or {}, photos or {}
+
+    def match(self, title: str, image_hashes: list[str]) -> tuple[int, str] | None:
+        """(brand id, why) if the listing repeats a taken-down one."""
+        for sha in image_hashes:
+            if sha in self.photos:
+                brand_id, ref = self.photos[sha]
+                return brand_id, f"a photo is the very file of listing {ref}, taken down"
+        found = self.titles.get(normalise(title))
+        if found:
+            return found[0], f"the title repeats that of listing {found[1]}, taken down"
+        return None
+
+
+def taken_down_fingerprints(app: Assay) -> TakenDown:
+    with app.uow() as uow:
+        rows = uow.session.execute(
+            select(Listing.listing_ref, Listing.title, Listing.image_hashes, Brand.id)
+            .join(NoticeItem, NoticeItem.listing_id == Listing.id)
+            .join(Brand, Brand.holder_id == NoticeItem.holder_id)
+            .where(NoticeItem.state.in_(list(STANDING_REMOVAL_STATES)))).all()
+    found = TakenDown()
+    for ref, title, hashes, brand_id in rows:
+        found.titles.setdefault(normalise(title), (brand_id, ref))
+        for sha in hashes:
+            found.photos.setdefault(sha, (brand_id, ref))
+    return found

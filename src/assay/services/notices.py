@@ -18,7 +18,7 @@ from assay.domain.notices import (
     Transition,
     missing_elements,
 )
-from assay.domain.policies import FilerMeasure, choose_lane, filer_measure, filer_record
+from assay.domain.policies import FilerMeasure, choose_lane, filer_measure, filer_record, proactive_lane
 from assay.services.sanctions import issue_strike, restore, revoke_strike, take_down
 from assay.services.snapshots import snapshot
 from assay.store.uow import UnitOfWork
@@ -72,6 +72,7 @@ def file_notice(
     uow: UnitOfWork, *, holder_id: int, right_ids: Sequence[int], listings: Sequence[str | int],
     infringement_type: InfringementType, explanation: str, evidence: Sequence[str] = (),
     good_faith: bool, accurate: bool, signature: str, source: NoticeSource = NoticeSource.NOTICE,
+    commit: bool = True,
 ) -> FilingResult:
     """File a notice. Listings that cannot be named (unknown, already down, already in an open
     item of this filer) are rejected one by one with the reason; the rest go ahead. A notice
@@ -110,9 +111,12 @@ def file_notice(
     if problems:
         lane_reasons: tuple[str, ...] = ("the notice is incomplete",)
     else:
-        record = filer_record(uow.repo.items_decided_since(holder_id, uow.now - uow.policy.record_window),
-                              uow.now, uow.policy)
-        choice = choose_lane(holder, rights, record, uow.now, uow.policy)
+        if source is NoticeSource.OWN_INITIATIVE:
+            choice = proactive_lane(holder, rights, uow.now)
+        else:
+            record = filer_record(uow.repo.items_decided_since(holder_id, uow.now - uow.policy.record_window),
+                                  uow.now, uow.policy)
+            choice = choose_lane(holder, rights, record, uow.now, uow.policy)
         notice.lane, lane_reasons = choice.lane, choice.reasons
     uow.repo.add(notice)
     for listing in accepted:
@@ -133,7 +137,8 @@ def file_notice(
         else:
             record_transition(uow, item.queue_for_review(uow.now, uow.policy.windows), "; ".join(lane_reasons))
             result.queued.append(item.id)
-    uow.commit()
+    if commit:  # a caller that records more in the same transaction commits itself
+        uow.commit()
     return result
 
 

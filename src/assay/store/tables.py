@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -306,6 +307,25 @@ feed_changes = Table(
     Column("ref", String(300), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("changes", JSON, nullable=False),
+)
+
+# What detection found in the store: one per (listing, brand), for the brand to confirm or dismiss.
+suggestions = Table(
+    "suggestions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("listing_id", ForeignKey("listings.id"), nullable=False),
+    Column("brand_id", ForeignKey("brands.id"), nullable=False, index=True),
+    Column("verdict", String(20), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("signals", JSON, nullable=False),
+    Column("source", String(20), nullable=False),  # "scan" or "stay_down"
+    Column("status", String(20), nullable=False, index=True),  # open, confirmed, dismissed
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+    Column("decided_by", String(200)),
+    Column("reason", Text),
+    Column("notice_id", ForeignKey("notices.id")),
+    UniqueConstraint("listing_id", "brand_id", name="uq_suggestions_listing_brand"),
 )
 
 settings = Table(

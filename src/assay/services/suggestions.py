@@ -1,0 +1,216 @@
+"""Detection in the product: scan the store, keep what it finds as suggestions that a
+brand confirms (which files a notice) or dismisses (which is remembered), and let
+brands that opted in have infringing listings taken down on the platform's own
+initiative."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from assay.detection.images import HashBank
+from assay.detection.pipeline import Detector, Flag
+from assay.detection.profiles import SellerBook, brand_profile
+from assay.domain import feeds
+from assay.domain.errors import DomainError, NotFound, NotPermitted, ValidationFailed
+from assay.domain.model import Brand, Listing, ListingStatus, Marketplace, Product, RightsHolder, Seller, TrademarkRight
+from assay.domain.notices import STANDING_REMOVAL_STATES, InfringementType, NoticeItem, NoticeSource
+from assay.services import notices
+from assay.store.tables import images, suggestions
+from assay.store.uow import UnitOfWork
+
+OPEN, CONFIRMED, DISMISSED = "open", "confirmed", "dismissed"
+CHUNK = 1000
+
+
+@dataclass
+class StoreScan:
+    listings: int = 0
+    suggested: int = 0
+    filed: int = 0
+
+
+# -- the detector, built from the store ---------------------------------------------------------
+
+def detector_from_store(uow: UnitOfWork) -> tuple[Detector, dict[str, int]]:
+    """The same detector a snapshot scan builds, from what the store holds; and brand ref -> id."""
+    session = uow.session
+    fx_text = uow.repo.setting("fx")
+    fx = json.loads(fx_text) if fx_text else None
+    pdq = dict(session.execute(select(images.c.sha256, images.c.pdq).where(images.c.pdq.is_not(None))).all())
+    records, bank, brand_ids = [], [], {}
+    for brand in session.scalars(select(Brand).order_by(Brand.id)):
+        catalog = session.scalars(select(Product).where(Product.brand_id == brand.id).order_by(Product.id)).all()
+        records.append(feeds.BrandRecord(
+            brand.brand_ref, brand.name, "", tuple(brand.marks), tuple(brand.categories),
+            tuple(feeds.ProductRecord(p.sku, p.title, p.category, p.msrp, p.currency, tuple(p.images)) for p in catalog),
+            tuple(brand.authorized_sellers)))
+        brand_ids[brand.brand_ref] = brand.id
+        bank += [(pdq[sha], f"official:{brand.brand_ref}:{p.sku}") for p in catalog for sha in p.image_hashes if sha in pdq]
+    bank += _taken_down_photos(uow, pdq)
+    markets = {m.id: m.code for m in session.scalars(select(Marketplace))}
+    sellers = SellerBook.build(
+        feeds.SellerRecord(s.seller_ref, markets[s.marketplace_id], s.store_name, s.registered_at, s.is_banned,
+                           s.identity) for s in session.scalars(select(Seller)))
+    detector = Detector([brand_profile(r, fx) for r in records], sellers, fx, HashBank.build(bank))
+    return detector, brand_ids
+
+
+def _taken_down_photos(uow: UnitOfWork, pdq: dict[str, str]) -> list[tuple[str, str]]:
+    """The bank of listings taken down for good: their photos match the next copy of them."""
+    rows = uow.session.execute(
+        select(Listing.listing_ref, Listing.image_hashes, Brand.brand_ref)
+        .join(NoticeItem, NoticeItem.listing_id == Listing.id)
+        .join(Brand, Brand.holder_id == NoticeItem.holder_id)
+        .where(NoticeItem.state.in_(list(STANDING_REMOVAL_STATES)))).all()
+    return [(pdq[sha], f"taken_down:{brand}:{ref}") for ref, hashes, brand in rows for sha in hashes if sha in pdq]
+
+
+def _as_record(listing: Listing, market: str, seller_ref: str) -> feeds.ListingRecord:
+    return feeds.ListingRecord(listing.listing_ref, market, seller_ref, listing.title, listing.description,
+                               listing.category, listing.price, listing.currency, tuple(listing.images),
+                               listing.created_at)
+
+
+# -- scanning the store ----------------------------------------------------------------------------
+
+def scan_store(new_uow: Callable[[], UnitOfWork]) -> StoreScan:
+    """Judge every listing that is up; keep each flag as a suggestion (a listing already
+    confirmed or dismissed for a brand is not suggested again), then act for brands that opted in."""
+    result = StoreScan()
+    with new_uow() as uow:
+        detector, brand_ids = detector_from_store(uow)
+        pdq = dict(uow.session.execute(select(images.c.sha256, images.c.pdq)).all())
+        for chunk in _listing_chunks(uow):
+            batch = [(_as_record(listing, market, seller), tuple((pdq[s],) for s in listing.image_hashes if pdq.get(s)))
+                     for listing, market, seller in chunk]
+            for (listing, _, _), flag in zip(chunk, detector.judge_batch(batch), strict=True):
+                result.listings += 1
+                if flag is not None and flag.brand_id in brand_ids:
+                    result.suggested += suggest(uow, listing.id, brand_ids[flag.brand_id], flag, source="scan")
+        uow.commit()
+    result.filed = act_for_opted_in_brands(new_uow)
+    return result
+
+
+def _listing_chunks(uow: UnitOfWork) -> Iterator[list[tuple[Listing, str, str]]]:
+    query = (select(Listing, Marketplace.code, Seller.seller_ref)
+             .join(Marketplace, Marketplace.id == Listing.marketplace_id).join(Seller, Seller.id == Listing.seller_id)
+             .where(Listing.status != ListingStatus.REMOVED).order_by(Listing.id))
+    chunk: list[tuple[Listing, str, str]] = []
+    for row in uow.session.execute(query.execution_options(yield_per=CHUNK)):
+        chunk.append(tuple(row))  # type: ignore[arg-type]
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def suggest(uow: UnitOfWork, listing_id: int, brand_id: int, flag: Flag, *, source: str) -> int:
+    """Keep a flag as an open suggestion; refresh an open one; leave a decided one alone."""
+    existing = uow.session.execute(select(suggestions).where(
+        suggestions.c.listing_id == listing_id, suggestions.c.brand_id == brand_id)).mappings().first()
+    values = dict(verdict=flag.verdict, score=round(flag.score, 4), signals=[s.as_json() for s in flag.signals])
+    if existing is None:
+        uow.session.execute(suggestions.insert().values(listing_id=listing_id, brand_id=brand_id, source=source,
+                                                        status=OPEN, created_at=uow.now, **values))
+        return 1
+    if existing["status"] == OPEN:
+        uow.session.execute(update(suggestions).where(suggestions.c.id == existing["id"]).values(**values))
+    return 0
+
+
+# -- the brand's answer ------------------------------------------------------------------------------
+
+def _open_suggestion(uow: UnitOfWork, suggestion_id: int, holder_id: int) -> tuple[dict, Brand]:
+    row = uow.session.execute(select(suggestions).where(suggestions.c.id == suggestion_id)).mappings().first()
+    brand = uow.session.get(Brand, row["brand_id"]) if row else None
+    if row is None or brand is None or brand.holder_id != holder_id:
+        raise NotFound("suggestion", suggestion_id)  # another brand's suggestion is not there for you
+    if row["status"] != OPEN:
+        raise DomainError(f"suggestion {suggestion_id} is already {row['status']}")
+    return dict(row), brand
+
+
+def confirm(uow: UnitOfWork, suggestion_id: int, *, holder_id: int, right_ids: list[int], signature: str) -> int:
+    """The brand confirms: a notice is filed in its name, on the reasons detection gave."""
+    row, brand = _open_suggestion(uow, suggestion_id, holder_id)
+    reasons = "; ".join(s["detail"] for s in row["signals"] if s["weight"] > 0)
+    result = notices.file_notice(
+        uow, holder_id=holder_id, right_ids=right_ids, listings=[row["listing_id"]],
+        infringement_type=InfringementType.COUNTERFEIT, explanation=f"Found by Assay's detection: {reasons}",
+        evidence=[f"suggestion {suggestion_id}"], good_faith=True, accurate=True, signature=signature, commit=False)
+    _decide(uow, suggestion_id, CONFIRMED, notice_id=result.notice_id)
+    uow.commit()
+    return result.notice_id
+
+
+def dismiss(uow: UnitOfWork, suggestion_id: int, *, holder_id: int, reason: str) -> None:
+    """The brand dismisses: remembered, never suggested again, and counted against detection's accuracy."""
+    if not reason.strip():
+        raise ValidationFailed(["reason: say why the listing is not infringing (it teaches the detector)"])
+    _open_suggestion(uow, suggestion_id, holder_id)
+    _decide(uow, suggestion_id, DISMISSED, reason=reason.strip())
+    uow.commit()
+
+
+def _decide(uow: UnitOfWork, suggestion_id: int, status: str, *, notice_id: int | None = None,
+            reason: str | None = None) -> None:
+    uow.session.execute(update(suggestions).where(suggestions.c.id == suggestion_id).values(
+        status=status, decided_at=uow.now, decided_by=uow.actor, notice_id=notice_id, reason=reason))
+    uow.record(f"suggestion.{status}", "suggestion", suggestion_id, before={"status": OPEN},
+               after={"status": status, "notice_id": notice_id}, reason=reason)
+
+
+def accuracy(uow: UnitOfWork) -> dict[str, int]:
+    """How brands answered detection: confirmed against dismissed, and still open."""
+    rows = uow.session.execute(select(suggestions.c.status, func.count()).group_by(suggestions.c.status)).all()
+    return {OPEN: 0, CONFIRMED: 0, DISMISSED: 0, **dict(rows)}
+
+
+# -- proactive removal ---------------------------------------------------------------------------------
+
+def act_for_opted_in_brands(new_uow: Callable[[], UnitOfWork]) -> int:
+    """For brands that opted in, every open `infringing` suggestion files an own-initiative notice
+    on the brand's verified rights for the mark: expedited, the automated detection on record.
+    Idempotent: a listing already in an open item of the brand's is confirmed, not filed twice."""
+    with new_uow() as uow:
+        pending = uow.session.execute(
+            select(suggestions.c.id, suggestions.c.listing_id, suggestions.c.brand_id, suggestions.c.signals)
+            .join(Brand, Brand.id == suggestions.c.brand_id)
+            .where(suggestions.c.status == OPEN, suggestions.c.verdict == "infringing",
+                   Brand.proactive_removal.is_(True)).order_by(suggestions.c.id)).all()
+    filed = 0
+    for suggestion_id, listing_id, brand_id, signals in pending:
+        with new_uow() as uow:
+            brand = uow.repo.get(Brand, brand_id)
+            holder = uow.repo.get(RightsHolder, brand.holder_id)
+            marks = {m.casefold() for m in brand.marks}
+            rights = [r.id for r in uow.repo.all(TrademarkRight, holder_id=holder.id)
+                      if r.is_usable(uow.now) and r.mark.casefold() in marks]
+            already = uow.repo.open_item(holder.id, listing_id)
+            if already is not None:
+                _decide(uow, suggestion_id, CONFIRMED, notice_id=already.notice_id)
+                uow.commit()
+                continue
+            if not rights:
+                continue  # nothing to file on; the suggestion waits for the brand
+            reasons = "; ".join(s["detail"] for s in signals if s["weight"] > 0)
+            try:
+                result = notices.file_notice(
+                    uow, holder_id=holder.id, right_ids=rights, listings=[listing_id],
+                    infringement_type=InfringementType.COUNTERFEIT,
+                    explanation=f"Found by Assay's own-initiative detection: {reasons}",
+                    evidence=[f"suggestion {suggestion_id}"], good_faith=holder.good_faith_signed_at is not None,
+                    accurate=True, signature=f"{holder.name}, by its standing instruction for proactive removal",
+                    source=NoticeSource.OWN_INITIATIVE, commit=False)
+            except (ValidationFailed, NotPermitted, DomainError):
+                continue
+            _decide(uow, suggestion_id, CONFIRMED, notice_id=result.notice_id)
+            uow.commit()
+            filed += 1
+    return filed

@@ -1,0 +1,126 @@
+"""Detection in the product: suggestions from the store, the brand's answer, proactive
+removal on the platform's own initiative, and stay-down at ingest."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from tests.integration.snapshots import listing, seller, write_jsonl, write_snapshot
+
+from assay.domain.model import Brand, Listing, ListingStatus, RightsHolder
+from assay.domain.notices import Lane, Notice, NoticeSource
+from assay.domain.reasons import AutomatedDecision, StatementOfReasons
+from assay.services import catalog, enrolment
+from assay.services.ingest import Ingest
+from assay.services.suggestions import accuracy, confirm, dismiss, scan_store
+from assay.store.tables import suggestions
+
+SELLERS = [seller("s-dealer"), seller("s-lux"), seller("s-shop")]
+LISTINGS = [
+    listing("FAKE-1", "s-lux", title="QUORVEX Stride 1 replica AAA 1:1", price=19.9, currency="USD"),
+    listing("FAKE-2", "s-lux", title="QU0RV3X Stride super copy sneakers", price=15, currency="USD"),
+    listing("GENUINE", "s-dealer", title="Quorvex Stride 1 running shoe"),
+    listing("LACES", "s-shop", title="Replacement laces compatible with Quorvex Stride 1", price=5, currency="USD"),
+]
+
+
+def load(app, root: Path) -> None:
+    Ingest(app, root).run()
+
+
+def setup(app, tmp_path: Path) -> tuple[int, int, int]:
+    load(app, write_snapshot(tmp_path / "snap", sellers=SELLERS, listings=LISTINGS, fx={"EUR": 1.08}))
+    with app.uow() as uow:
+        holder = uow.repo.first(RightsHolder, name="Quorvex Sports Ltd")
+        brand_id = uow.repo.first(Brand, brand_ref="qvx").id
+    with app.uow("holder") as uow:
+        enrolment.sign_good_faith_undertaking(uow, holder.id)
+    with app.uow("holder") as uow:
+        right = enrolment.add_right(uow, holder_id=holder.id, mark="QUORVEX", office="EUIPO",
+                                    registration_number="018000001", classes=["25"], categories=["footwear"],
+                                    expires_on=date(2034, 1, 1))
+    with app.uow("coalition") as uow:
+        enrolment.decide_right(uow, right, verified=True)
+    return holder.id, brand_id, right
+
+
+def suggested(app) -> dict[str, dict]:
+    with app.uow() as uow:
+        rows = uow.session.execute(select(suggestions, Listing.listing_ref)
+                                   .join(Listing, Listing.id == suggestions.c.listing_id)).mappings().all()
+    return {row["listing_ref"]: dict(row) for row in rows}
+
+
+def test_a_store_scan_suggests_and_the_brand_confirms_or_dismisses(app, tmp_path):
+    holder, _, right = setup(app, tmp_path)
+    found = scan_store(lambda: app.uow("detection"))
+    assert found.listings == len(LISTINGS) and found.filed == 0
+    rows = suggested(app)
+    assert set(rows) == {"FAKE-1", "FAKE-2"}
+    assert all(r["status"] == "open" and r["verdict"] == "infringing" for r in rows.values())
+    assert any(s["kind"] == "replica_wording" for s in rows["FAKE-1"]["signals"])
+
+    with app.uow("holder") as uow:
+        notice_id = confirm(uow, rows["FAKE-1"]["id"], holder_id=holder, right_ids=[right], signature="J. Doe")
+    with app.uow("holder") as uow:
+        dismiss(uow, rows["FAKE-2"]["id"], holder_id=holder, reason="Our own clearance stock, sold by a partner.")
+    with app.uow() as uow:
+        assert uow.repo.get(Notice, notice_id).items[0].listing_id == rows["FAKE-1"]["listing_id"]
+        assert accuracy(uow) == {"open": 0, "confirmed": 1, "dismissed": 1}
+
+    again = scan_store(lambda: app.uow("detection"))
+    assert again.suggested == 0  # a dismissed listing is not suggested again
+    assert suggested(app)["FAKE-2"]["status"] == "dismissed"
+
+
+def test_another_brand_cannot_answer_a_suggestion(app, tmp_path):
+    from tests.integration.world import enrolled_holder
+
+    setup(app, tmp_path)
+    scan_store(lambda: app.uow("detection"))
+    other, _ = enrolled_holder(app, "Other Brand SA", number="999")
+    import pytest
+
+    from assay.domain.errors import NotFound
+
+    with app.uow("other") as uow, pytest.raises(NotFound):
+        dismiss(uow, suggested(app)["FAKE-1"]["id"], holder_id=other, reason="Not ours to judge, really.")
+
+
+def test_opted_in_brands_have_infringing_listings_removed_on_own_initiative(app, tmp_path):
+    holder, brand_id, _ = setup(app, tmp_path)
+    with app.uow("holder") as uow:
+        catalog.set_proactive_removal(uow, brand_id=brand_id, holder_id=holder, enabled=True)
+    found = scan_store(lambda: app.uow("detection"))
+    assert found.filed == 2
+    with app.uow() as uow:
+        filed = uow.repo.all(Notice)
+        assert {n.source for n in filed} == {NoticeSource.OWN_INITIATIVE} and {n.lane for n in filed} == {Lane.EXPEDITED}
+        down = {lst.listing_ref for lst in uow.repo.all(Listing) if lst.status is ListingStatus.REMOVED}
+        assert down == {"FAKE-1", "FAKE-2"}
+        statement = uow.repo.all(StatementOfReasons)[0]
+        assert statement.automated_detection and statement.automated_decision is AutomatedDecision.FULLY
+        assert statement.to_dsa()["source_type"] == "SOURCE_VOLUNTARY"
+    assert scan_store(lambda: app.uow("detection")).filed == 0  # nothing filed twice
+
+
+def test_a_copy_of_a_taken_down_listing_is_caught_as_it_arrives(app, tmp_path):
+    holder, brand_id, _ = setup(app, tmp_path)
+    with app.uow("holder") as uow:
+        catalog.set_proactive_removal(uow, brand_id=brand_id, holder_id=holder, enabled=True)
+    scan_store(lambda: app.uow("detection"))  # FAKE-1 and FAKE-2 are taken down
+
+    # The same counterfeit comes back under a new id, from a new account, written the same way.
+    root = tmp_path / "snap"
+    write_jsonl(root / "sellers.jsonl", SELLERS + [seller("s-new")])
+    write_jsonl(root / "listings.jsonl", LISTINGS + [
+        listing("BACK", "s-new", title="QUORVEX  Stride 1 replica aaa 1:1", price=21, currency="USD")])
+    summary = Ingest(app, root).run()
+    assert summary.filed == 1
+    rows = suggested(app)
+    assert rows["BACK"]["source"] == "stay_down" and rows["BACK"]["status"] == "confirmed"
+    assert "FAKE-1" in rows["BACK"]["signals"][0]["detail"]
+    with app.uow() as uow:
+        assert uow.repo.listing_by_ref("taobao", "BACK").status is ListingStatus.REMOVED
