@@ -10,9 +10,14 @@ from assay.domain.notices import Lane, Notice, NoticeItem, NoticeSource
 from assay.domain.reasons import AutomatedDecision, DecisionGround, Measure, StatementOfReasons
 
 
-def legal_ground(rights: Sequence[TrademarkRight]) -> str:
+def legal_ground(rights: Sequence[TrademarkRight], *, found: bool = True) -> str:
     named = "; ".join(right.describe() for right in rights) or "no right named"
-    return f"Infringement of {named}"
+    return f"Infringement of {named}" if found else f"The notice invoked {named}; no infringement stands"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "。")) else f"{text}."
 
 
 def _listing_scope(listing: Listing) -> str:
@@ -37,10 +42,10 @@ def removal(
     )
     facts = (
         f"{holder_name} notified that this listing offers {notice.infringement_type.value.replace('_', ' ')} goods: "
-        f"{notice.explanation.strip()} {how}"
+        f"{_sentence(notice.explanation)} {how}"
     )
     if reviewer_note:
-        facts += f" Reviewer's note: {reviewer_note.strip()}"
+        facts += f" Reviewer's note: {_sentence(reviewer_note)}"
     return StatementOfReasons(
         measure=Measure.LISTING_REMOVED, scope=_listing_scope(listing), facts=facts,
         ground=DecisionGround.ILLEGAL_CONTENT, legal_ground=legal_ground(rights), source=_source(notice),
@@ -63,8 +68,8 @@ def no_action(
     verdict = "manifestly unfounded" if manifestly_unfounded else "not made out"
     return StatementOfReasons(
         measure=Measure.NO_ACTION, scope=_listing_scope(listing),
-        facts=f"A reviewer found the notice {verdict}: {reason.strip()} The listing stays online.",
-        ground=DecisionGround.NOT_ILLEGAL, legal_ground=legal_ground(rights), source=_source(notice),
+        facts=f"A reviewer found the notice {verdict}: {_sentence(reason)} The listing stays online.",
+        ground=DecisionGround.NOT_ILLEGAL, legal_ground=legal_ground(rights, found=False), source=_source(notice),
         automated_detection=notice.source is NoticeSource.OWN_INITIATIVE,
         automated_decision=AutomatedDecision.NOT_AUTOMATED,
         redress="No action is needed from the seller. The rights holder may file a better-founded notice.",
@@ -78,8 +83,8 @@ def reinstatement(
 ) -> StatementOfReasons:
     return StatementOfReasons(
         measure=Measure.LISTING_REINSTATED, scope=_listing_scope(listing),
-        facts=f"The listing is back online and the strike against it is withdrawn: {why}",
-        ground=DecisionGround.NOT_ILLEGAL, legal_ground=legal_ground(rights), source=_source(notice),
+        facts=f"The listing is back online and the strike against it is withdrawn: {_sentence(why)}",
+        ground=DecisionGround.NOT_ILLEGAL, legal_ground=legal_ground(rights, found=False), source=_source(notice),
         automated_detection=notice.source is NoticeSource.OWN_INITIATIVE,
         automated_decision=AutomatedDecision.FULLY if automated else AutomatedDecision.NOT_AUTOMATED,
         redress="No action is needed.", decided_at=now, decided_by=decided_by,
