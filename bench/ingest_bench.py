@@ -6,6 +6,7 @@
 The naive loader is what one writes first: parse, validate, one ORM object and one
 commit per listing. It runs on the first `--baseline` listings of the same snapshot
 (a full million that way would take hours); both are reported in listings per second.
+Loading is measured on its own (`--no-scan`); detection has its own benchmark.
 `assay ingest` runs in a child process, so its peak resident memory is its own."""
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def naive_rate(url: str, snapshot: Path, workdir: Path, limit: int) -> float:
     for name in ("brands.jsonl", "sellers.jsonl", "fx.json"):
         (no_listings / name).symlink_to(snapshot / name)
     (no_listings / "listings.jsonl").write_text("")
-    Ingest(app, no_listings).run()
+    Ingest(app, no_listings, scan=False).run()
     fx = feeds.exchange_rates(json.loads((snapshot / "fx.json").read_text()))
     with app.uow() as uow:
         markets = {m.code: m.id for m in uow.repo.all(Marketplace)}
@@ -86,7 +87,7 @@ def assay_ingest(url: str, snapshot: Path, listings: int) -> tuple[float, float]
     subprocess.run([sys.executable, "-m", "assay", "db", "upgrade"], env={**os.environ, "ASSAY_DATABASE_URL": url},
                    check=True, capture_output=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "assay", "ingest", str(snapshot)], check=True,
+    subprocess.run([sys.executable, "-m", "assay", "ingest", str(snapshot), "--no-scan"], check=True,
                    env={**os.environ, "ASSAY_DATABASE_URL": url})
     elapsed = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -403,12 +403,18 @@ def reply_command(item_id: int, holder: Annotated[int, typer.Option(help="Your r
 @friendly
 def worker(once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
            interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 60.0) -> None:
-    """Act on due deadlines: flag overdue reviews, reinstate unanswered counter-notices."""
+    """Act on due deadlines (flag overdue reviews, reinstate unanswered counter-notices), judge
+    listings that arrived unscanned, and file for brands that opted in to proactive removal."""
+    from assay.services.suggestions import scan_store
+
     assay = open_app()
     while True:
         done = process_due(lambda: assay.uow("worker"))
+        found = scan_store(lambda: assay.uow("worker"), only_pending=True)
         console.print(f"{datetime.now():%H:%M:%S} overdue flagged {done.flagged_overdue}, reinstated {done.reinstated}, "
-                      f"rights expired {done.rights_expired}" + (f", failed {done.failed}" if done.failed else ""))
+                      f"rights expired {done.rights_expired}, listings scanned {found.listings}, "
+                      f"suggested {found.suggested}, filed {found.filed}"
+                      + (f", failed {done.failed}" if done.failed else ""))
         if once:
             return
         time.sleep(interval)
@@ -438,6 +444,8 @@ def ingest_command(
     snapshot: Annotated[Path, typer.Argument(help="A snapshot directory (FORMATS.md).")],
     rejects: Annotated[Path | None, typer.Option(help="Where to write the rejected records (JSON Lines).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction and checkpoint.")] = 2000,
+    scan: Annotated[bool, typer.Option(help="Judge new and changed listings as they arrive (--no-scan: leave "
+                                            "them to `assay worker` or `assay scan --db`).")] = True,
     actor: Actor = "ingest",
 ) -> None:
     """Load a marketplace snapshot; a killed run started again resumes where it stopped."""
@@ -446,7 +454,7 @@ def ingest_command(
     from assay.services.ingest import Ingest, write_rejects
 
     assay = open_app()
-    job = Ingest(assay, snapshot, actor=actor, batch_size=batch_size)
+    job = Ingest(assay, snapshot, actor=actor, batch_size=batch_size, scan=scan)
     if console.is_terminal:
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=console, transient=True) as bar:

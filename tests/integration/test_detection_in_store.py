@@ -124,3 +124,26 @@ def test_a_copy_of_a_taken_down_listing_is_caught_as_it_arrives(app, tmp_path):
     assert "FAKE-1" in rows["BACK"]["signals"][0]["detail"]
     with app.uow() as uow:
         assert uow.repo.listing_by_ref("taobao", "BACK").status is ListingStatus.REMOVED
+
+
+def test_every_new_or_changed_listing_is_judged_as_it_arrives(app, tmp_path):
+    setup(app, tmp_path)  # the first ingest already judged what it brought
+    assert {ref for ref, row in suggested(app).items() if row["source"] == "scan"} == {"FAKE-1", "FAKE-2"}
+    with app.uow() as uow:
+        from assay.store.tables import listings
+
+        assert uow.session.execute(select(listings.c.id).where(listings.c.needs_scan.is_(True))).first() is None
+
+    root = tmp_path / "snap"
+    changed = [dict(row) for row in LISTINGS]
+    changed[3] = listing("LACES", "s-shop", title="QUORVEX Stride 1 super copy 1:1", price=9, currency="USD")
+    write_jsonl(root / "listings.jsonl", changed)
+    summary = Ingest(app, root).run()
+    assert summary.suggested == 1 and "LACES" in suggested(app)
+
+    # Loading without judging leaves the listings marked, for the worker to judge later.
+    changed[2] = listing("GENUINE", "s-dealer", title="QUORVEX Stride 1 replica AAA", price=20, currency="USD")
+    write_jsonl(root / "listings.jsonl", changed)
+    Ingest(app, root, scan=False).run()
+    assert "GENUINE" not in suggested(app)
+    assert scan_store(lambda: app.uow("worker"), only_pending=True).listings == 1

@@ -29,7 +29,7 @@ from assay.services.feed_reader import chunks
 from assay.services.images import fingerprint
 from assay.services.sanctions import close_and_ban_linked
 from assay.services.snapshots import jsonable
-from assay.services.suggestions import act_for_opted_in_brands
+from assay.services.suggestions import act_for_opted_in_brands, scan_store
 from assay.store.audit_log import append_event
 from assay.store.tables import (
     brands,
@@ -75,6 +75,7 @@ class IngestSummary:
     resumed: bool
     counts: dict[str, Counts] = field(default_factory=dict)
     banned: int = 0
+    suggested: int = 0
     filed: int = 0
     rejects_file: Path | None = None
 
@@ -82,7 +83,8 @@ class IngestSummary:
         parts = [f"{name} {c.created} new, {c.updated} updated, {c.unchanged} unchanged, {c.rejected} rejected"
                  for name, c in self.counts.items()]
         tail = f"; {self.banned} linked sellers banned" if self.banned else ""
-        tail += f"; {self.filed} copies of taken-down listings filed for removal" if self.filed else ""
+        tail += f"; {self.suggested} suggestions from detection" if self.suggested else ""
+        tail += f"; {self.filed} filed for removal on brands' standing instructions" if self.filed else ""
         return "ingest: " + "; ".join(parts) + tail
 
 
@@ -138,8 +140,9 @@ def snapshot_fingerprint(root: Path) -> str:
 
 class Ingest:
     def __init__(self, app: Assay, root: Path, *, actor: str = "ingest", batch_size: int = BATCH,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 scan: bool = True, progress: Callable[[int], None] | None = None) -> None:
         self.app, self.root, self.actor, self.batch_size = app, root.resolve(), actor, batch_size
+        self.scan = scan  # judge every new or changed listing as it arrives
         self.progress = progress or (lambda _n: None)
         self.fx = check_snapshot(self.root)
         self.hashed: dict[str, str | None] = {}  # image path -> sha256, once per file per run
@@ -191,7 +194,11 @@ class Ingest:
         with engine.begin() as connection:
             connection.execute(update(ingest_runs).where(ingest_runs.c.id == run["id"]).values(
                 phase="done", finished_at=self.app.clock.now()))
-        summary.filed = act_for_opted_in_brands(lambda: self.app.uow(self.actor))
+        if self.scan:
+            found = scan_store(lambda: self.app.uow(self.actor), only_pending=True)
+            summary.suggested, summary.filed = found.suggested, found.filed
+        else:
+            summary.filed = act_for_opted_in_brands(lambda: self.app.uow(self.actor))
         return summary
 
     def _load(self, name: str, run_id: int, offset: int, line: int, counts: dict[str, Counts]) -> None:
@@ -388,14 +395,14 @@ class Ingest:
             if old is None:
                 status = ListingStatus.REMOVED if seller["banned_at"] is not None else ListingStatus.ACTIVE
                 new_rows.append(dict(marketplace_id=market_id, listing_ref=ref, created_at=record.created_at,
-                                     status=status, **values))
+                                     status=status, needs_scan=True, **values))
                 counts.created += 1
                 continue
             changes = _diff({k: old[k] for k in values}, values)
             if not changes:
                 counts.unchanged += 1
                 continue
-            changed.append((old["id"], market_id, ref, values))
+            changed.append((old["id"], market_id, ref, {**values, "needs_scan": True}))
             self._change(connection, run_id, "listing", f"{record.marketplace}:{ref}", now, changes)
             counts.updated += 1
         if new_rows:

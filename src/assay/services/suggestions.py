@@ -6,7 +6,7 @@ initiative."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -19,7 +19,7 @@ from assay.domain.errors import DomainError, NotFound, NotPermitted, ValidationF
 from assay.domain.model import Brand, Listing, ListingStatus, Marketplace, Product, RightsHolder, Seller, TrademarkRight
 from assay.domain.notices import STANDING_REMOVAL_STATES, InfringementType, NoticeItem, NoticeSource
 from assay.services import notices
-from assay.store.tables import images, suggestions
+from assay.store.tables import images, listings, suggestions
 from assay.store.uow import UnitOfWork
 
 OPEN, CONFIRMED, DISMISSED = "open", "confirmed", "dismissed"
@@ -77,37 +77,39 @@ def _as_record(listing: Listing, market: str, seller_ref: str) -> feeds.ListingR
 
 # -- scanning the store ----------------------------------------------------------------------------
 
-def scan_store(new_uow: Callable[[], UnitOfWork]) -> StoreScan:
-    """Judge every listing that is up; keep each flag as a suggestion (a listing already
-    confirmed or dismissed for a brand is not suggested again), then act for brands that opted in."""
+def scan_store(new_uow: Callable[[], UnitOfWork], *, only_pending: bool = False) -> StoreScan:
+    """Judge every listing that is up (or only those an ingest brought since the last scan);
+    keep each flag as a suggestion (a listing already confirmed or dismissed for a brand is not
+    suggested again), then act for brands that opted in. Each chunk commits its suggestions with
+    the listings' `needs_scan` cleared, so an interrupted scan resumes where it stopped."""
     result = StoreScan()
     with new_uow() as uow:
         detector, brand_ids = detector_from_store(uow)
         pdq = dict(uow.session.execute(select(images.c.sha256, images.c.pdq)).all())
-        for chunk in _listing_chunks(uow):
+        after = 0
+        while chunk := _listing_chunk(uow, after, only_pending):
+            after = chunk[-1][0].id
             batch = [(_as_record(listing, market, seller), tuple((pdq[s],) for s in listing.image_hashes if pdq.get(s)))
                      for listing, market, seller in chunk]
             for (listing, _, _), flag in zip(chunk, detector.judge_batch(batch), strict=True):
                 result.listings += 1
                 if flag is not None and flag.brand_id in brand_ids:
                     result.suggested += suggest(uow, listing.id, brand_ids[flag.brand_id], flag, source="scan")
-        uow.commit()
+            uow.session.execute(update(listings).where(listings.c.id.in_([row[0].id for row in chunk]))
+                                .values(needs_scan=False))
+            uow.commit()
     result.filed = act_for_opted_in_brands(new_uow)
     return result
 
 
-def _listing_chunks(uow: UnitOfWork) -> Iterator[list[tuple[Listing, str, str]]]:
+def _listing_chunk(uow: UnitOfWork, after: int, only_pending: bool) -> list[tuple[Listing, str, str]]:
+    """The next listings that are up, by id (keyset paging: each chunk is its own transaction)."""
     query = (select(Listing, Marketplace.code, Seller.seller_ref)
              .join(Marketplace, Marketplace.id == Listing.marketplace_id).join(Seller, Seller.id == Listing.seller_id)
-             .where(Listing.status != ListingStatus.REMOVED).order_by(Listing.id))
-    chunk: list[tuple[Listing, str, str]] = []
-    for row in uow.session.execute(query.execution_options(yield_per=CHUNK)):
-        chunk.append(tuple(row))  # type: ignore[arg-type]
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+             .where(Listing.status != ListingStatus.REMOVED, Listing.id > after).order_by(Listing.id).limit(CHUNK))
+    if only_pending:
+        query = query.where(listings.c.needs_scan.is_(True))
+    return [tuple(row) for row in uow.session.execute(query)]  # type: ignore[misc]
 
 
 def suggest(uow: UnitOfWork, listing_id: int, brand_id: int, flag: Flag, *, source: str) -> int:
@@ -119,7 +121,7 @@ def suggest(uow: UnitOfWork, listing_id: int, brand_id: int, flag: Flag, *, sour
         uow.session.execute(suggestions.insert().values(listing_id=listing_id, brand_id=brand_id, source=source,
                                                         status=OPEN, created_at=uow.now, **values))
         return 1
-    if existing["status"] == OPEN:
+    if existing["status"] == OPEN and existing["source"] == source:  # a stay-down catch keeps its own reasons
         uow.session.execute(update(suggestions).where(suggestions.c.id == existing["id"]).values(**values))
     return 0
 

@@ -155,6 +155,9 @@ listings = Table(
     Column("status", enum_column(ListingStatus), nullable=False),
     # SHA-256 of each image file, in the order of `images`; their PDQ hashes live in `images`.
     Column("image_hashes", JSONList, nullable=False, default=list),
+    # Set by ingest on every new or changed listing, cleared once detection has judged it:
+    # a crash between the two leaves it set, so nothing arrives unscanned.
+    Column("needs_scan", Boolean, nullable=False, default=False, server_default=text("false"), index=True),
     UniqueConstraint("marketplace_id", "listing_ref", name="uq_listings_marketplace_ref"),
 )
 
