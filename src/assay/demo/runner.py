@@ -37,7 +37,8 @@ def run_demo(engine: Engine, *, snapshot: Path, reset: bool = False,
     if say:
         say(f"Marketplace: {generated.listings:,} listings by {generated.files['sellers.jsonl']} sellers for "
             f"{generated.files['brands.jsonl']} brands, generated into {snapshot} and ingested "
-            f"({loaded.counts['listings'].created:,} new; {loaded.banned} sellers banned for links to banned rings).")
+            f"({loaded.counts['listings'].created:,} new; {loaded.banned} sellers banned for links to banned rings; "
+            f"detection suggested {loaded.suggested} listings to their brands).")
     story = play(app, clock, say)
     assert story.summary is not None
     return story.summary
