@@ -125,6 +125,7 @@ _LATIN_WORD = re.compile(r"[a-z]+")
 _LEETABLE_WORD = re.compile(r"[a-z0-9@$]+")
 _MAX_FUZZY = fuzzy_distance_allowed(10**6)
 _MIN_FUZZY_WORD = min(n for n in range(1, 100) if fuzzy_distance_allowed(n)) - 1  # a long mark less one letter
+_FUZZY_CACHE_SIZE = 50_000  # words
 
 
 class MarkIndex:
@@ -136,6 +137,8 @@ class MarkIndex:
         self._fuzzy = fuzzy  # deletion key -> indexes into _fuzzy_marks
         self._fuzzy_marks = fuzzy_marks  # (normalised mark, edits allowed, entries)
         self._longest = max((len(key) + allowed for key, allowed, _ in fuzzy_marks), default=0)
+        # word -> its fuzzy matches: titles repeat words, and a word's matches depend on it alone
+        self._fuzzy_cache: dict[str, tuple[tuple[_Entry, int], ...]] = {}
         self.size = size  # marks indexed
 
     # -- building ------------------------------------------------------------------------
@@ -239,16 +242,31 @@ class MarkIndex:
     def _fuzzy_matches(self, norm: Normalised,
                        covered: list[tuple[int, int]]) -> Iterable[tuple[int, int, _Entry, int]]:
         for start, end in _latin_words(norm):
-            word = norm.text[start:end]
-            if not _MIN_FUZZY_WORD <= len(word) <= self._longest or self._entries(word) or _inside(covered, start, end):
-                continue  # no long mark is this long give or take an edit, or the word is some mark as it is
+            if not _MIN_FUZZY_WORD <= end - start <= self._longest:
+                continue  # no long mark is this long give or take an edit
+            matches = self._fuzzy_word(norm.text[start:end])
+            if matches and not _inside(covered, start, end):
+                for entry, distance in matches:
+                    yield start, end, entry, distance
+
+    def _fuzzy_word(self, word: str) -> tuple[tuple[_Entry, int], ...]:
+        """The marks `word` is a misspelling of, with the distance; cached per word."""
+        found = self._fuzzy_cache.get(word)
+        if found is not None:
+            return found
+        matches = []
+        if not self._entries(word):  # a word that is some mark as it is is not a misspelling of another
             for slot in self._fuzzy_candidates(word):
                 key, allowed, entries = self._fuzzy_marks[slot]
                 distance = OSA.distance(word, key, score_cutoff=allowed)
                 if 0 < distance <= allowed and word[0] == key[0] and not _inflection(word, key) \
                         and not _common_word(word):
-                    for entry in entries:
-                        yield start, end, entry, distance
+                    matches.extend((entry, distance) for entry in entries)
+        found = tuple(matches)
+        if len(self._fuzzy_cache) >= _FUZZY_CACHE_SIZE:
+            self._fuzzy_cache.clear()  # bounded: start afresh rather than keep every word ever seen
+        self._fuzzy_cache[word] = found
+        return found
 
     def _fuzzy_candidates(self, word: str) -> set[int]:
         slots: set[int] = set()
@@ -296,9 +314,10 @@ def _bounded(norm: Normalised, start: int, end: int, word: str) -> bool:
     binds = _binds_short if len(word) <= 3 else _binds_long
     left = (is_cjk(word[0]) or start == 0 or not binds(text[start - 1])
             or _glued_to_chinese(text, start - 1, -1) or _camel_boundary(norm, start))
-    right = (is_cjk(word[-1]) or end == len(text) or not binds(text[end])
-             or _glued_to_chinese(text, end, +1) or _camel_boundary(norm, end))
-    return left and right
+    if not left:  # most hits inside a longer word fail here; the right side need not be read
+        return False
+    return (is_cjk(word[-1]) or end == len(text) or not binds(text[end])
+            or _glued_to_chinese(text, end, +1) or _camel_boundary(norm, end))
 
 
 def _is_latin_letter(ch: str) -> bool:
@@ -325,11 +344,15 @@ def _camel_boundary(norm: Normalised, at: int) -> bool:
     text = norm.text
     if not (0 < at < len(text)) or not (_is_latin_letter(text[at - 1]) and _is_latin_letter(text[at])):
         return False
+    return _case_change(norm, at) and _latin_run_touches_cjk(text, at)
+
+
+def _case_change(norm: Normalised, at: int) -> bool:
+    """Whether the original text changes case at `at` as a camel-case word boundary would
+    (`xP` in `XevixPolo`, `RP` in `JSRPolo`); `0 < at < len(norm.text)`."""
     before, here = norm.original[norm.starts[at - 1]], norm.original[norm.starts[at]]
-    after = norm.original[norm.starts[at + 1]] if at + 1 < len(text) else ""
-    if not (before.islower() and here.isupper()) and not (before.isupper() and here.isupper() and after.islower()):
-        return False
-    return _latin_run_touches_cjk(text, at)
+    after = norm.original[norm.starts[at + 1]] if at + 1 < len(norm.text) else ""
+    return (before.islower() and here.isupper()) or (before.isupper() and here.isupper() and after.islower())
 
 
 def _latin_run_touches_cjk(text: str, at: int) -> bool:
@@ -342,23 +365,35 @@ def _latin_run_touches_cjk(text: str, at: int) -> bool:
     return (a > 0 and is_cjk(text[a - 1])) or (b < len(text) and is_cjk(text[b]))
 
 
+_LATIN_RUN = re.compile(r"[A-Za-z0-9]+")  # what `_latin_run_touches_cjk` scans: ASCII letters and digits
+
+
 def _latin_words(norm: Normalised) -> Iterable[tuple[int, int]]:
     """Spans of the Latin words of the text, split as marks are bounded: `draeselleT恤` has
     the word `draeselle`, `XevixPolo衫` the words `xevix` and `polo`."""
     text = norm.text
-    for m in _LATIN_WORD.finditer(text):
-        start, end = m.start(), m.end()
-        if _glued_to_chinese(text, start, -1):
-            start += 1
-        if _glued_to_chinese(text, end - 1, +1):
-            end -= 1
-        cut = start
-        for k in range(start + 1, end):
-            if _camel_boundary(norm, k):
-                yield cut, k
-                cut = k
-        if cut < end:
-            yield cut, end
+    # Words are found run by run, so that whether a run touches CJK (the condition for a case
+    # change to split it, see `_camel_boundary`) is checked once per run, not per letter.
+    for run in _LATIN_RUN.finditer(text):
+        a, b = run.span()
+        touches_cjk = (a > 0 and is_cjk(text[a - 1])) or (b < len(text) and is_cjk(text[b]))
+        if not touches_cjk:  # no case change to split at, nor a Chinese word to be glued to
+            for m in _LATIN_WORD.finditer(text, a, b):
+                yield m.span()
+            continue
+        for m in _LATIN_WORD.finditer(text, a, b):
+            start, end = m.start(), m.end()
+            if _glued_to_chinese(text, start, -1):
+                start += 1
+            if _glued_to_chinese(text, end - 1, +1):
+                end -= 1
+            cut = start
+            for k in range(start + 1, end):  # letters on both sides of k: only the case is left to check
+                if _case_change(norm, k):
+                    yield cut, k
+                    cut = k
+            if cut < end:
+                yield cut, end
 
 
 def _written_as_l(norm: Normalised, start: int, key: str) -> bool:

@@ -194,37 +194,89 @@ class _Builder:
         self.ends: list[int] = []
         self.flags: list[int] = []
 
-    def add(self, ch: str, start: int, end: int, flags: int) -> None:
-        self.chars.append(ch)
-        self.starts.append(start)
-        self.ends.append(end)
-        self.flags.append(flags)
+
+# ASCII folds to itself lowercased, or to a space: a table instead of a call per character.
+_ASCII_FOLD = tuple(" " if chr(c).isspace() else chr(c).lower() for c in range(128))
+# Runs of ASCII other than whitespace (exactly the characters `str.isspace` calls space).
+_ASCII_RUN = re.compile(r"[^\t\n\x0b\x0c\r\x1c-\x1f ]+")
+
+_CHAR_CACHE: dict[str, tuple[bool, str, int]] = {}
+
+
+def _char_info(ch: str) -> tuple[bool, str, int]:
+    """Whether a non-ASCII character is combining, and `_fold(ch)`; cached, as `_fold`."""
+    hit = _CHAR_CACHE.get(ch)
+    if hit is None:
+        hit = (bool(unicodedata.combining(ch)), *_fold(ch))
+        if len(_CHAR_CACHE) < 100_000:
+            _CHAR_CACHE[ch] = hit
+    return hit
+
+
+def _fold_ascii(text: str) -> _Builder:
+    """`_fold_text` for pure ASCII, the common case: lowercase, whitespace runs collapsed to
+    the first of their characters, nothing else to undo (so no flags)."""
+    out = _Builder()
+    chars, starts = out.chars, out.starts
+    lowered = text.lower()
+    prev_end = 0
+    for m in _ASCII_RUN.finditer(lowered):
+        s, e = m.span()
+        if chars:
+            chars.append(" ")
+            starts.append(prev_end)  # the space kept is the first of the run between words
+        chars.extend(lowered[s:e])
+        starts.extend(range(s, e))
+        prev_end = e
+    out.ends = [s + 1 for s in starts]
+    out.flags = [0] * len(starts)
+    return out
 
 
 def _fold_text(text: str) -> _Builder:
+    if text.isascii():
+        return _fold_ascii(text)
     out = _Builder()
+    chars, starts, ends, flags_ = out.chars, out.starts, out.ends, out.flags  # bound locally: this loop is hot
     pending = 0  # flags of dropped characters, for the next character that stays
     for i, ch in enumerate(text):
         if ch < "\x80":  # ASCII: the common case, and cheap
-            folded, flags = (" ", 0) if ch.isspace() else (ch.lower(), 0)
-        elif unicodedata.combining(ch) and out.chars and out.chars[-1].isascii() and out.chars[-1] != " ":
-            out.flags[-1] |= Change.ACCENT  # an accent on a Latin letter (or on a digit or symbol posing as one)
-            out.ends[-1] = i + 1
+            c = _ASCII_FOLD[ord(ch)]
+            if c == " " and (not chars or chars[-1] == " "):
+                continue  # collapse runs of whitespace; no leading space
+            chars.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+            flags_.append(pending)
+            pending = 0
             continue
-        else:
-            folded, flags = _fold(ch)
+        combining, folded, flags = _char_info(ch)
+        if combining and chars and chars[-1].isascii() and chars[-1] != " ":
+            flags_[-1] |= Change.ACCENT  # an accent on a Latin letter (or on a digit or symbol posing as one)
+            ends[-1] = i + 1
+            continue
         if not folded:
             pending |= flags
             continue
-        for c in folded:
-            if c == " " and (not out.chars or out.chars[-1] == " "):
-                continue  # collapse runs of whitespace; no leading space
-            out.add(c, i, i + 1, flags | pending)
+        if len(folded) == 1 and folded != " ":  # one character, as a Han character or a look-alike is
+            chars.append(folded)
+            starts.append(i)
+            ends.append(i + 1)
+            flags_.append(flags | pending)
             pending = 0
-    if pending and out.chars:
-        out.flags[-1] |= pending
-    while out.chars and out.chars[-1] == " ":
-        for column in (out.chars, out.starts, out.ends, out.flags):
+            continue
+        for c in folded:
+            if c == " " and (not chars or chars[-1] == " "):
+                continue  # collapse runs of whitespace; no leading space
+            chars.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+            flags_.append(flags | pending)
+            pending = 0
+    if pending and chars:
+        flags_[-1] |= pending
+    while chars and chars[-1] == " ":
+        for column in (chars, starts, ends, flags_):
             column.pop()
     return out
 
@@ -276,10 +328,12 @@ def _join_spaced(b: _Builder, original: str) -> _Builder:
                 b.flags[k] |= Change.SPACED
     if not drop:
         return b
+    keep = [k for k in range(len(b.chars)) if k not in drop]
     out = _Builder()
-    for k, ch in enumerate(b.chars):
-        if k not in drop:
-            out.add(ch, b.starts[k], b.ends[k], b.flags[k])
+    out.chars = [b.chars[k] for k in keep]
+    out.starts = [b.starts[k] for k in keep]
+    out.ends = [b.ends[k] for k in keep]
+    out.flags = [b.flags[k] for k in keep]
     return out
 
 
@@ -317,7 +371,10 @@ def _leet_positions(word: str) -> list[int] | None:
 def _read_leet(b: _Builder) -> None:
     text = "".join(b.chars)
     for m in _WORD.finditer(text):
-        positions = _leet_positions(m.group(0))
+        word = m.group(0)
+        if word.isalpha() or word.isdigit():
+            continue  # all letters or all digits: nothing to read (what `_leet_positions` would say, cheaply)
+        positions = _leet_positions(word)
         if positions is None:
             continue
         for k in positions:
