@@ -47,9 +47,10 @@ def naive_rate(root: Path, sample: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def assay_rate(root: Path, listings: int) -> tuple[float, float]:
+def assay_rate(root: Path, listings: int, engine: str = "local") -> tuple[float, float]:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "assay", "scan", str(root), "--out", str(root / "flags.jsonl")], check=True)
+    subprocess.run([sys.executable, "-m", "assay", "scan", str(root), "--out", str(root / f"flags-{engine}.jsonl"),
+                    "--engine", engine], check=True)
     elapsed = time.perf_counter() - started
     return listings / elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -60,6 +61,7 @@ def main() -> None:
     parser.add_argument("--brands", type=int, default=10_000)
     parser.add_argument("--naive-sample", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--ray", action="store_true", help="also run the Ray engine and report its overhead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="assay-scan-bench-") as tmp:
         root = Path(tmp) / "snap"
@@ -67,6 +69,11 @@ def main() -> None:
         parse = parse_rate(root / "listings.jsonl")
         naive = naive_rate(root, args.naive_sample)
         rate, peak = assay_rate(root, args.listings)
+        if args.ray:
+            ray_rate, _ = assay_rate(root, args.listings, "ray")
+            same = (root / "flags-ray.jsonl").read_bytes() == (root / "flags-local.jsonl").read_bytes()
+            print(f"ray engine: {ray_rate:,.0f} /s against local {rate:,.0f} /s "
+                  f"({rate / ray_rate:.2f}x the time); identical flags: {same}")
     print(f"| {args.listings:,} | {args.brands:,} | {parse:,.0f} /s | {naive:,.0f} /s | {rate:,.0f} /s | "
           f"{rate / naive:.1f}x | {parse / rate:.1f}x | {peak:.0f} MB |")
 
