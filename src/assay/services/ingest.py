@@ -77,7 +77,6 @@ class IngestSummary:
     banned: int = 0
     suggested: int = 0
     filed: int = 0
-    rejects_file: Path | None = None
 
     def line(self) -> str:
         parts = [f"{name} {c.created} new, {c.updated} updated, {c.unchanged} unchanged, {c.rejected} rejected"

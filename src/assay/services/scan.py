@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,7 +34,6 @@ class ScanSummary:
     infringing: int = 0
     suspect: int = 0
     rejected: int = 0
-    by_file: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
         return (f"scan: {self.listings:,} listings judged, {self.infringing:,} infringing, {self.suspect:,} suspect, "

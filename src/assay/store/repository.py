@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
@@ -111,11 +111,6 @@ class Repository:
 
     def items_of_listing(self, listing_id: int) -> list[NoticeItem]:
         return self.all(NoticeItem, listing_id=listing_id)
-
-    def items_in(self, *states: ItemState) -> Sequence[NoticeItem]:
-        return list(self.session.scalars(
-            select(NoticeItem).where(NoticeItem.state.in_(states)).order_by(NoticeItem.id)
-        ))
 
     def review_queue(self, limit: int = 100) -> list[NoticeItem]:
         return list(self.session.scalars(
