@@ -593,7 +593,8 @@ def _duration(delta: Any) -> str:
 
 @app.command("demo")
 @friendly
-def demo(serve: Annotated[bool, typer.Option(help="Keep serving the demo once its story is told.")] = True,
+def demo(serve: Annotated[bool, typer.Option(help="Serve the demo once its story is told (this release has no "
+                                                 "server yet: the demo always exits).")] = True,
          reset: Annotated[bool, typer.Option(help="Replace what the database holds, even if not a demo.")] = False,
          snapshot: Annotated[Path, typer.Option(help="Where to write the generated marketplace.")] = Path("demo-snapshot"),
          ) -> None:
