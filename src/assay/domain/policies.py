@@ -77,17 +77,23 @@ class LaneChoice:
     reasons: tuple[str, ...]
 
 
+def _standing(holder: RightsHolder, rights: Iterable[TrademarkRight], now: datetime) -> list[str]:
+    """What bars any expedited filing: rights that are not verified and current, no undertaking."""
+    rights = list(rights)
+    held_back = [reason for right in rights if (reason := right.unusable_reason(now))]
+    if not rights:
+        held_back.append("no verified right invoked")
+    if holder.good_faith_signed_at is None:
+        held_back.append("no good-faith undertaking signed")
+    return held_back
+
+
 def choose_lane(
     holder: RightsHolder, rights: Iterable[TrademarkRight], record: FilerRecord, now: datetime, policy: Policy
 ) -> LaneChoice:
     """Expedited only for verified rights, a signed good-faith undertaking and a good record;
     the reasons say what held a notice back, so a filer knows how to earn the lane."""
-    rights = list(rights)
-    held_back = [right.unusable_reason(now) for right in rights if not right.is_usable(now)]
-    if not rights:
-        held_back.append("no verified right invoked")
-    if holder.good_faith_signed_at is None:
-        held_back.append("no good-faith undertaking signed")
+    held_back = _standing(holder, rights, now)
     if record.decided < policy.min_decided_for_expedited:
         held_back.append(
             f"{record.decided} decided items in the record window, {policy.min_decided_for_expedited} needed"
@@ -100,9 +106,8 @@ def choose_lane(
         if record.reversed_ratio > policy.max_reversed_ratio:
             held_back.append(f"{record.reversed_after_counter_notice} of {record.decided} reversed after "
                              f"counter-notice ({record.reversed_ratio:.1%}), at most {policy.max_reversed_ratio:.0%}")
-    reasons = tuple(r for r in held_back if r)
-    if reasons:
-        return LaneChoice(Lane.STANDARD, reasons)
+    if held_back:
+        return LaneChoice(Lane.STANDARD, tuple(held_back))
     return LaneChoice(
         Lane.EXPEDITED,
         (f"verified rights, good-faith undertaking, {record.stood_ratio:.0%} of {record.decided} decisions stood",),
@@ -112,15 +117,9 @@ def choose_lane(
 def proactive_lane(holder: RightsHolder, rights: Iterable[TrademarkRight], now: datetime) -> LaneChoice:
     """A brand that opted in lets the platform's own detection file for it: expedited, provided
     its rights are verified and it signed the good-faith undertaking it answers for."""
-    rights = list(rights)
-    held_back = [r.unusable_reason(now) for r in rights if not r.is_usable(now)]
-    if not rights:
-        held_back.append("no verified right invoked")
-    if holder.good_faith_signed_at is None:
-        held_back.append("no good-faith undertaking signed")
-    reasons = tuple(r for r in held_back if r)
-    if reasons:
-        return LaneChoice(Lane.STANDARD, reasons)
+    held_back = _standing(holder, rights, now)
+    if held_back:
+        return LaneChoice(Lane.STANDARD, tuple(held_back))
     return LaneChoice(Lane.EXPEDITED, ("own-initiative detection, opted in by the brand, on verified rights",))
 
 
