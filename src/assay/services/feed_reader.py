@@ -60,6 +60,11 @@ def read_lines(path: Path, start_offset: int = 0, start_line: int = 0) -> Iterat
                 yield Line(number, offset, None, ("truncated line: " if truncated else "") + f"invalid JSON ({problem.msg})")
 
 
+def reject_line(file: str, line: int, reason: str) -> str:
+    """One line of a rejects file (JSON Lines: file, line number, reason), as ingest and scan write it."""
+    return json.dumps({"file": file, "line": line, "reason": reason}, ensure_ascii=False) + "\n"
+
+
 def natural_key(record: Any) -> tuple[str, str]:
     """A record's natural key: brands are global, sellers and listings belong to a marketplace."""
     if isinstance(record, feeds.BrandRecord):

@@ -22,10 +22,9 @@ from assay.detection.normalise import normalise
 from assay.domain import feeds
 from assay.domain.errors import DomainError
 from assay.domain.identity import identity_keys
-from assay.domain.model import Brand, Listing, ListingStatus, Seller, SellerStatus
-from assay.domain.notices import STANDING_REMOVAL_STATES, NoticeItem
+from assay.domain.model import ListingStatus, Seller, SellerStatus
 from assay.services.app import Assay
-from assay.services.feed_reader import chunks
+from assay.services.feed_reader import chunks, reject_line
 from assay.services.images import fingerprint
 from assay.services.sanctions import close_and_ban_linked
 from assay.services.snapshots import jsonable
@@ -470,7 +469,7 @@ def write_rejects(app: Assay, run_id: int, target: Path) -> int:
                 .where(ingest_rejects.c.run_id == run_id, ingest_rejects.c.file == name)
                 .order_by(ingest_rejects.c.line).execution_options(yield_per=5000))
             for line, reason in rows:
-                out.write(json.dumps({"file": name, "line": line, "reason": reason}, ensure_ascii=False) + "\n")
+                out.write(reject_line(name, line, reason))
                 written += 1
     if not written:
         target.unlink()
@@ -498,14 +497,10 @@ class TakenDown:
 
 def taken_down_fingerprints(app: Assay) -> TakenDown:
     with app.uow() as uow:
-        rows = uow.session.execute(
-            select(Listing.listing_ref, Listing.title, Listing.image_hashes, Brand.id)
-            .join(NoticeItem, NoticeItem.listing_id == Listing.id)
-            .join(Brand, Brand.holder_id == NoticeItem.holder_id)
-            .where(NoticeItem.state.in_(list(STANDING_REMOVAL_STATES)))).all()
+        rows = uow.repo.taken_down()
     found = TakenDown()
-    for ref, title, hashes, brand_id in rows:
-        found.titles.setdefault(normalise(title), (brand_id, ref))
-        for sha in hashes:
-            found.photos.setdefault(sha, (brand_id, ref))
+    for listing, brand in rows:
+        found.titles.setdefault(normalise(listing.title), (brand.id, listing.listing_ref))
+        for sha in listing.image_hashes:
+            found.photos.setdefault(sha, (brand.id, listing.listing_ref))
     return found

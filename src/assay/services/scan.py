@@ -21,7 +21,7 @@ from assay.detection.images import MIN_QUALITY, HashBank
 from assay.detection.pipeline import Detector, Flag
 from assay.detection.profiles import SellerBook, brand_profile
 from assay.domain.feeds import ListingRecord
-from assay.services.feed_reader import Chunk, chunks
+from assay.services.feed_reader import Chunk, chunks, reject_line
 from assay.services.images import fingerprint, pdq_variants
 from assay.services.ingest import check_snapshot
 
@@ -50,7 +50,7 @@ class Rejects:
         for line, reason in rejects:
             self.count += 1
             if self.out is not None:
-                self.out.write(json.dumps({"file": file, "line": line, "reason": reason}, ensure_ascii=False) + "\n")
+                self.out.write(reject_line(file, line, reason))
 
 
 def build_detector(root: Path, rejects: Rejects) -> Detector:

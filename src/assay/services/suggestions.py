@@ -17,7 +17,7 @@ from assay.detection.profiles import SellerBook, brand_profile
 from assay.domain import feeds
 from assay.domain.errors import DomainError, NotFound, NotPermitted, ValidationFailed
 from assay.domain.model import Brand, Listing, ListingStatus, Marketplace, Product, RightsHolder, Seller, TrademarkRight
-from assay.domain.notices import STANDING_REMOVAL_STATES, InfringementType, NoticeItem, NoticeSource
+from assay.domain.notices import InfringementType, NoticeSource
 from assay.services import notices
 from assay.store.tables import images, listings, suggestions
 from assay.store.uow import UnitOfWork
@@ -61,12 +61,8 @@ def detector_from_store(uow: UnitOfWork) -> tuple[Detector, dict[str, int]]:
 
 def _taken_down_photos(uow: UnitOfWork, pdq: dict[str, str]) -> list[tuple[str, str]]:
     """The bank of listings taken down for good: their photos match the next copy of them."""
-    rows = uow.session.execute(
-        select(Listing.listing_ref, Listing.image_hashes, Brand.brand_ref)
-        .join(NoticeItem, NoticeItem.listing_id == Listing.id)
-        .join(Brand, Brand.holder_id == NoticeItem.holder_id)
-        .where(NoticeItem.state.in_(list(STANDING_REMOVAL_STATES)))).all()
-    return [(pdq[sha], f"taken_down:{brand}:{ref}") for ref, hashes, brand in rows for sha in hashes if sha in pdq]
+    return [(pdq[sha], f"taken_down:{brand.brand_ref}:{listing.listing_ref}")
+            for listing, brand in uow.repo.taken_down() for sha in listing.image_hashes if sha in pdq]
 
 
 def _as_record(listing: Listing, market: str, seller_ref: str) -> feeds.ListingRecord:

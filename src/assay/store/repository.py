@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from assay.domain.errors import NotFound
 from assay.domain.identity import IdentityKey, LinkKind
 from assay.domain.model import Brand, Listing, Marketplace, RightsHolder, Seller, TrademarkRight
-from assay.domain.notices import ItemState, Notice, NoticeItem
+from assay.domain.notices import STANDING_REMOVAL_STATES, ItemState, Notice, NoticeItem
 from assay.domain.policies import Strike
 from assay.domain.reasons import StatementOfReasons
 from assay.store.tables import seller_identity_keys, settings
@@ -133,6 +133,16 @@ class Repository:
         return list(self.session.scalars(select(NoticeItem.id).where(
             NoticeItem.state == ItemState.CONTESTED, NoticeItem.reply_due_at < now,
         ).order_by(NoticeItem.id)))
+
+    def taken_down(self) -> list[tuple[Listing, Brand]]:
+        """Listings whose removal stands, with each brand of the rights holder that removed them:
+        what stay-down and the detector's bank of taken-down photos are made of."""
+        return [tuple(row) for row in self.session.execute(  # type: ignore[misc]
+            select(Listing, Brand)
+            .join(NoticeItem, NoticeItem.listing_id == Listing.id)
+            .join(Brand, Brand.holder_id == NoticeItem.holder_id)
+            .where(NoticeItem.state.in_(list(STANDING_REMOVAL_STATES)))
+            .order_by(Listing.id, Brand.id))]
 
     def statements_for_item(self, item_id: int) -> list[StatementOfReasons]:
         return self.all(StatementOfReasons, item_id=item_id)
