@@ -565,9 +565,16 @@ def brand_proactive(brand_id: int, holder: Annotated[int, typer.Option(help="You
 @friendly
 def report() -> None:
     """Takedown figures for the whole database."""
+    from assay.services.suggestions import accuracy
+
     with open_app().uow() as uow:
         figures = reports.summary(uow)
+        answered = accuracy(uow)
     print_summary(figures)
+    judged = answered["confirmed"] + answered["dismissed"]
+    share = f"{answered['confirmed'] / judged:.0%} confirmed by the brands" if judged else "none answered yet"
+    console.print(f"detection suggestions: {answered['confirmed']} confirmed, {answered['dismissed']} dismissed, "
+                  f"{answered['open']} open ({share})", highlight=False)
 
 
 def print_summary(figures: reports.Summary) -> None:
