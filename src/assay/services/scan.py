@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from assay.detection.images import MIN_QUALITY, HashBank
+from assay.detection.images import HashBank
 from assay.detection.pipeline import Detector, Flag
 from assay.detection.profiles import SellerBook, brand_profile
 from assay.domain.feeds import ListingRecord
 from assay.services.feed_reader import Chunk, chunks, reject_line
-from assay.services.images import fingerprint, pdq_variants
+from assay.services.images import pdq_variants
 from assay.services.ingest import check_snapshot
 
 CHUNK = 1000
@@ -69,20 +69,11 @@ def _records(root: Path, kind: str, fx: dict[str, float] | None, rejects: Reject
 
 
 def _official_hashes(root: Path, brands: Sequence[Any]) -> Iterator[tuple[str, str]]:
+    """The catalog photos, upright: a listing's copy is queried in every orientation instead."""
     for brand in brands:
         for product in brand.products:
-            for path in product.images:
-                pdq = _pdq(root, path)
-                if pdq:
-                    yield pdq, f"official:{brand.brand_id}:{product.sku}"
-
-
-def _pdq(root: Path, path: str) -> str | None:
-    file = root / path
-    if not file.is_file():
-        return None
-    found = fingerprint(file)
-    return found.pdq if found.pdq and (found.quality or 0) >= MIN_QUALITY else None
+            for variants in image_hashes(root, product.images):
+                yield variants[0], f"official:{brand.brand_id}:{product.sku}"
 
 
 # -- judging chunks: the unit of work every engine shares --------------------------------------
