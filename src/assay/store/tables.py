@@ -337,6 +337,111 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
+# -- accounts and access (the API) ------------------------------------------------------------
+# Organisations are the rights holders and marketplaces themselves, plus the coalition
+# (users with neither); a seller's user belongs to its storefront.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),  # admin, reviewer, holder, seller, integration
+    Column("holder_id", ForeignKey("rights_holders.id"), index=True),
+    Column("marketplace_id", ForeignKey("marketplaces.id"), index=True),
+    Column("seller_id", ForeignKey("sellers.id"), index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+)
+
+# Tokens are stored as a SHA-256 of the secret (they are long random strings, so no salt
+# or slow hash is needed); the prefix lets a person tell their tokens apart.
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", JSONList, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)
+
+# One row per (caller, Idempotency-Key): the first answer, replayed for a repeat.
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),  # null while the first request is still running
+    Column("response_headers", JSON),
+    Column("response_body", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner", "key", name="uq_idempotency_keys_owner_key"),
+)
+
+# -- enforcement actions sent to marketplaces ----------------------------------------------------
+webhook_endpoints = Table(
+    "webhook_endpoints", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("marketplace_id", ForeignKey("marketplaces.id"), nullable=False, unique=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(200), nullable=False),  # whsec_..., the Standard Webhooks form
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The outbox: written in the transaction of the action itself, sent after commit.
+webhook_events = Table(
+    "webhook_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("marketplace_id", ForeignKey("marketplaces.id"), nullable=False, index=True),
+    Column("event_type", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False, index=True),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, index=True),
+    Column("delivered_at", UTCDateTime),
+    Column("last_error", Text),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", ForeignKey("webhook_events.id"), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+)
+
+# -- long requests run as jobs the client polls -----------------------------------------------
+jobs = Table(
+    "jobs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(50), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("holder_id", ForeignKey("rights_holders.id"), index=True),
+    Column("status", String(20), nullable=False, index=True),  # queued, running, done, failed
+    Column("total", Integer, nullable=False, default=0),
+    Column("done", Integer, nullable=False, default=0),
+    Column("params", JSON, nullable=False),
+    Column("result", JSON),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
