@@ -600,8 +600,7 @@ def _duration(delta: Any) -> str:
 
 @app.command("demo")
 @friendly
-def demo(serve: Annotated[bool, typer.Option(help="Serve the demo once its story is told (this release has no "
-                                                 "server yet: the demo always exits).")] = True,
+def demo(serve: Annotated[bool, typer.Option(help="Serve the API on the demo's world once its story is told.")] = True,
          reset: Annotated[bool, typer.Option(help="Replace what the database holds, even if not a demo.")] = False,
          snapshot: Annotated[Path, typer.Option(help="Where to write the generated marketplace.")] = Path("demo-snapshot"),
          ) -> None:
@@ -619,3 +618,113 @@ def demo(serve: Annotated[bool, typer.Option(help="Serve the demo once its story
     ring_id = ring.id if ring else 1
     console.print(f"\nThe demo's world is in {where}. Look around: `assay report`, `assay review queue`, "
                   f"`assay seller show {ring_id}`, `assay audit trail seller {ring_id}`, `assay audit verify`.")
+    if serve:
+        serve_demo(Assay(engine))
+
+
+def serve_demo(assay: Assay) -> None:
+    """Accounts for each role, printed with a brand's API token, then the API on the demo's world."""
+    from assay.api.server import serve as serve_api
+    from assay.api.settings import Settings
+    from assay.demo.accounts import DEMO_PASSWORD, create_demo_accounts
+
+    settings = Settings()
+    made, token = create_demo_accounts(assay, token_key=settings.token_key)
+    base = f"http://{settings.host}:{settings.port}"
+    table = Table("role", "email", "who", title=f"Demo accounts (password for all: {DEMO_PASSWORD})")
+    for account in made:
+        table.add_row(account.role.value, account.email, account.what)
+    console.print(table)
+    console.print(f"A brand's API token: [bold]{token}[/bold]\n"
+                  f"Try: curl -H 'Authorization: Bearer {token}' {base}/v1/notices\n"
+                  f"Interactive API docs: {base}/docs   (Ctrl-C stops the server)")
+    serve_api(settings, assay)
+
+
+@app.command("serve")
+@friendly
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default ASSAY_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default ASSAY_PORT or 8000).")] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs). Configured by
+    ASSAY_* environment variables; refuses to start outside development with the default secret."""
+    from assay.api.server import serve as serve_api
+    from assay.api.settings import Settings
+
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = Settings(**overrides)
+    settings.check_safe()
+    serve_api(settings, open_app())
+
+
+# -- webhooks: enforcement actions sent to marketplaces ------------------------------------------
+
+webhooks_app = typer.Typer(help="Enforcement actions sent to marketplaces by signed webhooks.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+AllowPrivate = Annotated[bool, typer.Option(help="Allow loopback and private addresses (development only).")]
+
+
+@webhooks_app.command("set")
+@friendly
+def webhooks_set(marketplace: str, url: str, allow_private: AllowPrivate = False, actor: Actor = "cli") -> None:
+    """Register (or change) the URL a marketplace receives its webhooks at; prints the signing secret."""
+    from assay.services import webhooks
+
+    with open_app().uow(actor) as uow:
+        secret = webhooks.set_endpoint(uow, uow.repo.marketplace(marketplace).id, url, allow_private=allow_private)
+    console.print(f"{marketplace} receives its webhooks at {url}\nsigning secret: {secret}", highlight=False)
+
+
+@webhooks_app.command("deliver")
+@friendly
+def webhooks_deliver(once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
+                     interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
+                     allow_private: AllowPrivate = False) -> None:
+    """Send the events that are due, retrying failures with growing delays."""
+    import threading
+
+    from assay.services.webhooks import Dispatcher, outbox_counts
+
+    assay = open_app()
+    dispatcher = Dispatcher(assay, allow_private=allow_private)
+    try:
+        if not once:
+            console.print(f"sending webhooks, passing every {interval:g} s; Ctrl-C stops")
+            dispatcher.run_forever(threading.Event(), poll_interval=interval)
+        attempts = dispatcher.deliver_due()
+    except KeyboardInterrupt:
+        return
+    finally:
+        dispatcher.close()
+    with assay.uow() as uow:
+        counts = outbox_counts(uow)
+    console.print(f"attempts {attempts}; events pending {counts['pending']}, delivered {counts['delivered']}, "
+                  f"failed {counts['failed']}", highlight=False)
+
+
+@webhooks_app.command("log")
+@friendly
+def webhooks_log(marketplace: str, limit: int = 20) -> None:
+    """The latest attempts to deliver to a marketplace, newest first."""
+    from assay.services import webhooks
+
+    with open_app().uow() as uow:
+        attempts = webhooks.deliveries(uow, uow.repo.marketplace(marketplace).id, limit=limit)
+    table = Table("when", "event", "message", "attempt", "answer", "ms", title=f"Webhook deliveries to {marketplace}")
+    for d in attempts:
+        answer = str(d.status_code) if d.succeeded else (d.error or str(d.status_code))
+        table.add_row(f"{d.attempted_at:%Y-%m-%d %H:%M:%S}", d.event_type, d.message_id, str(d.attempt), answer,
+                      str(d.duration_ms))
+    console.print(table)
+
+
+@webhooks_app.command("redeliver")
+@friendly
+def webhooks_redeliver(marketplace: str, actor: Actor = "cli") -> None:
+    """Send once more the events the dispatcher gave up on (after the marketplace fixed its receiver)."""
+    from assay.services import webhooks
+
+    with open_app().uow(actor) as uow:
+        requeued = webhooks.redeliver_failed(uow, uow.repo.marketplace(marketplace).id)
+    console.print(f"{requeued} failed events queued again")

@@ -10,7 +10,8 @@ from assay.services.snapshots import snapshot
 from assay.store.uow import UnitOfWork
 
 
-def enroll_holder(uow: UnitOfWork, *, name: str, contact_email: str, sign_good_faith: bool = False) -> int:
+def enroll_holder(uow: UnitOfWork, *, name: str, contact_email: str, sign_good_faith: bool = False,
+                  commit: bool = True) -> int:
     problems = []
     if not name.strip():
         problems.append("name: required")
@@ -26,7 +27,8 @@ def enroll_holder(uow: UnitOfWork, *, name: str, contact_email: str, sign_good_f
     uow.repo.add(holder)
     uow.flush()
     uow.record("holder.enrolled", "rights_holder", holder.id, after=snapshot(holder))
-    uow.commit()
+    if commit:  # a caller creating the first member's account in the same transaction commits itself
+        uow.commit()
     assert holder.id is not None
     return holder.id
 

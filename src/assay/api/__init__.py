@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI routers over the use cases, with accounts, roles and tenant isolation."""

@@ -1,0 +1,60 @@
+"""The FastAPI application: routers, problem details, middleware, background workers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from assay import __version__
+from assay.api import problems
+from assay.api.metrics import Metrics
+from assay.api.middleware import Authentication, Idempotency, RateLimit, RequestContext
+from assay.api.routers import accounts, detection, holders, market, notices, public
+from assay.api.settings import Settings
+from assay.services.app import Assay
+
+DESCRIPTION = """
+Assay finds counterfeit listings and takes them down, fairly and in the open.
+
+Authenticate with `Authorization: Bearer <token>`: `POST /v1/auth/token` exchanges an email and
+password for one; `POST /v1/tokens` issues scoped, expiring tokens for machine clients.
+Every write honours an `Idempotency-Key` header. Errors are RFC 9457 problem details.
+"""
+
+
+def create_app(settings: Settings | None = None, assay: Assay | None = None) -> FastAPI:
+    settings = settings or Settings()
+    settings.check_safe()
+    assay = assay or Assay.open(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        workers = background_workers(assay, settings) if settings.background_workers else []
+        for worker in workers:
+            worker.start()
+        try:
+            yield
+        finally:
+            for worker in workers:
+                worker.stop()
+
+    app = FastAPI(title="Assay", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.assay = assay
+    app.state.settings = settings
+    app.state.metrics = Metrics(assay)
+    problems.install(app)
+    # Starlette runs the middleware added last first: context, then authentication, limits, idempotency.
+    app.add_middleware(Idempotency)
+    app.add_middleware(RateLimit, per_token=settings.rate_limit_per_token, per_address=settings.rate_limit_per_address)
+    app.add_middleware(Authentication)
+    app.add_middleware(RequestContext)
+    for module in (accounts, holders, notices, market, detection, public):
+        app.include_router(module.router)
+    return app
+
+
+def background_workers(assay: Assay, settings: Settings) -> list:
+    """The threads a server runs beside its requests (webhook delivery, jobs)."""
+    return []

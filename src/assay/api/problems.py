@@ -1,0 +1,92 @@
+"""Every error as RFC 9457 problem details (application/problem+json), never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from assay.domain.errors import (
+    DomainError,
+    FilingSuspended,
+    IllegalTransition,
+    NotFound,
+    NotPermitted,
+    ValidationFailed,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("assay.api")
+
+
+class TooLarge(DomainError):
+    """A request beyond the size or row limits (413)."""
+
+
+class Unauthorized(DomainError):
+    """No valid credentials (401)."""
+
+
+class Forbidden(DomainError):
+    """Valid credentials, but the role or token scope does not allow this at all (403)."""
+
+
+class Conflict(DomainError):
+    """The request conflicts with one in flight or with the current state (409)."""
+
+
+def problem(status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title or HTTPStatus(status).phrase, "status": status, "detail": detail}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_error(text: str) -> dict[str, str]:
+    """Domain problems read 'where: what'; split them so a client can point at the field."""
+    where, sep, what = text.partition(": ")
+    return {"field": where, "message": what} if sep and " " not in where.strip() else {"message": text}
+
+
+def _status_of(error: DomainError) -> int:
+    # Subclasses first: they refine the broad DomainError answer.
+    for cls, status in ((TooLarge, 413), (Unauthorized, 401), (Forbidden, 403), (FilingSuspended, 403),
+                        (NotPermitted, 403), (NotFound, 404), (ValidationFailed, 422), (IllegalTransition, 409),
+                        (Conflict, 409)):
+        if isinstance(error, cls):
+            return status
+    return 409  # any other rule of the domain: the request conflicts with the current state
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        status = _status_of(error)
+        extra: dict[str, Any] = {}
+        if isinstance(error, ValidationFailed):
+            extra["errors"] = [_field_error(p) for p in error.problems]
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return problem(status, str(error), headers=headers, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "invalid")}
+                  for e in error.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:10]) or "the request is not valid"
+        return problem(422, detail, errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+        return problem(error.status_code, detail, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error", extra={"request_id": getattr(request.state, "request_id", None)})
+        return problem(500, "the server met an unexpected condition; it has been logged with the request id",
+                       request_id=getattr(request.state, "request_id", None))
