@@ -635,9 +635,9 @@ def serve_demo(assay: Assay) -> None:
     for account in made:
         table.add_row(account.role.value, account.email, account.what)
     console.print(table)
-    console.print(f"A brand's API token: [bold]{token}[/bold]\n"
-                  f"Try: curl -H 'Authorization: Bearer {token}' {base}/v1/notices\n"
-                  f"Interactive API docs: {base}/docs   (Ctrl-C stops the server)")
+    console.print(f"A brand's API token (Quorvex): [bold]{token}[/bold]\n"
+                  f"Try: curl -H 'Authorization: Bearer {token}' {base}/v1/rights\n"
+                  f"Interactive API docs: {base}/docs   (Ctrl-C stops the server)", soft_wrap=True)
     serve_api(settings, assay)
 
 
@@ -691,7 +691,8 @@ def webhooks_deliver(once: Annotated[bool, typer.Option(help="One pass, then exi
     try:
         if not once:
             console.print(f"sending webhooks, passing every {interval:g} s; Ctrl-C stops")
-            dispatcher.run_forever(threading.Event(), poll_interval=interval)
+            dispatcher.run_forever(threading.Event(), poll_interval=interval)  # until Ctrl-C
+            return
         attempts = dispatcher.deliver_due()
     except KeyboardInterrupt:
         return
@@ -707,6 +708,8 @@ def webhooks_deliver(once: Annotated[bool, typer.Option(help="One pass, then exi
 @friendly
 def webhooks_log(marketplace: str, limit: int = 20) -> None:
     """The latest attempts to deliver to a marketplace, newest first."""
+    from rich.markup import escape
+
     from assay.services import webhooks
 
     with open_app().uow() as uow:
@@ -714,7 +717,7 @@ def webhooks_log(marketplace: str, limit: int = 20) -> None:
     table = Table("when", "event", "message", "attempt", "answer", "ms", title=f"Webhook deliveries to {marketplace}")
     for d in attempts:
         answer = str(d.status_code) if d.succeeded else (d.error or str(d.status_code))
-        table.add_row(f"{d.attempted_at:%Y-%m-%d %H:%M:%S}", d.event_type, d.message_id, str(d.attempt), answer,
+        table.add_row(f"{d.attempted_at:%Y-%m-%d %H:%M:%S}", d.event_type, d.message_id, str(d.attempt), escape(answer),
                       str(d.duration_ms))
     console.print(table)
 

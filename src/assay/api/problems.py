@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from assay.domain.errors import (
@@ -84,6 +85,19 @@ def install(app: FastAPI) -> None:
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
         detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
         return problem(error.status_code, detail, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, error: IntegrityError) -> JSONResponse:
+        # A race lost to a concurrent request (a unique key taken between check and write).
+        log.info("integrity conflict", extra={"request_id": getattr(request.state, "request_id", None)})
+        return problem(409, "the request conflicts with a concurrent change; read the current state and retry",
+                       headers={"Retry-After": "1"})
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, error: OperationalError) -> JSONResponse:
+        log.warning("database unavailable", extra={"request_id": getattr(request.state, "request_id", None),
+                                                   "error": str(error.orig)})
+        return problem(503, "the database is busy or unreachable; retry shortly", headers={"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

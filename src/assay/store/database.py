@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+@functools.cache
+def _revisions() -> tuple[str, frozenset[str]]:
+    """The head and every known revision: read from the migration scripts once per process."""
+    script = ScriptDirectory.from_config(alembic_config(None))  # type: ignore[arg-type]
+    return script.get_current_head(), frozenset(r.revision for r in script.walk_revisions())
+
+
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    return _revisions()[0]
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -74,8 +82,7 @@ class SchemaOutOfDate(Exception):
 
 
 def known_revision(revision: str) -> bool:
-    script = ScriptDirectory.from_config(alembic_config(None))  # type: ignore[arg-type]
-    return any(r.revision == revision for r in script.walk_revisions())
+    return revision in _revisions()[1]
 
 
 def check_upgradable(engine: Engine) -> None:

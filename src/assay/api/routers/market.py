@@ -21,6 +21,7 @@ from assay.api.schemas import (
 from assay.domain.access import Principal, Role
 from assay.domain.model import ListingStatus, Marketplace, SellerStatus
 from assay.services import marketplace, views
+from assay.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["sellers and listings"])
 Integration = Annotated[Principal, Depends(role(Role.INTEGRATION))]
@@ -67,23 +68,26 @@ def get_listing(listing_id: int, principal: Caller, uow: Work) -> object:
     return views.listing(uow, principal, listing_id)
 
 
-def _records(request: Request, principal: Principal, kind: str, body: RecordsIn, uow: Work) -> RecordsOut:
-    code = uow.repo.get(Marketplace, principal.marketplace_id).code  # type: ignore[arg-type]
+def _records(request: Request, principal: Principal, kind: str, body: RecordsIn) -> RecordsOut:
     app = request.app.state.assay
-    accepted, rejected = marketplace.upsert_records(
-        lambda: app.uow(principal.actor, request_id=getattr(request.state, "request_id", None)),
-        marketplace=code, kind=kind, records=body.records)
+
+    def new_uow() -> UnitOfWork:
+        return app.uow(principal.actor, request_id=getattr(request.state, "request_id", None))
+
+    with new_uow() as uow:
+        code = uow.repo.get(Marketplace, principal.marketplace_id).code  # type: ignore[arg-type]
+    accepted, rejected = marketplace.upsert_records(new_uow, marketplace=code, kind=kind, records=body.records)
     return RecordsOut(accepted=accepted, rejected=[RejectedRecord(index=i, reason=r) for i, r in rejected])
 
 
 @router.put("/marketplace/sellers", response_model=RecordsOut, tags=["marketplace integration"])
-def upsert_sellers(body: RecordsIn, request: Request, principal: Integration, uow: Work) -> RecordsOut:
+def upsert_sellers(body: RecordsIn, request: Request, principal: Integration) -> RecordsOut:
     """Create or update up to 1,000 of your sellers (records as in sellers.jsonl)."""
-    return _records(request, principal, "sellers", body, uow)
+    return _records(request, principal, "sellers", body)
 
 
 @router.put("/marketplace/listings", response_model=RecordsOut, tags=["marketplace integration"])
-def upsert_listings(body: RecordsIn, request: Request, principal: Integration, uow: Work) -> RecordsOut:
+def upsert_listings(body: RecordsIn, request: Request, principal: Integration) -> RecordsOut:
     """Create or update up to 1,000 of your listings (records as in listings.jsonl); each new or
     changed listing is judged by detection, which is how a removed listing is caught when posted again."""
-    return _records(request, principal, "listings", body, uow)
+    return _records(request, principal, "listings", body)
