@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine
 
 from assay.domain.policies import Policy
@@ -16,6 +18,9 @@ class Assay:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.policy = policy or Policy()
+        # Called after a commit that wrote to the webhook outbox: a dispatcher in this
+        # process adds its wake-up here, so new events go out at once instead of at its next poll.
+        self.outbox_listeners: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, url: str | None = None, *, clock: Clock | None = None, policy: Policy | None = None) -> Assay:
@@ -25,4 +30,5 @@ class Assay:
         return cls(engine, clock=clock, policy=policy)
 
     def uow(self, actor: str = "system", request_id: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.clock, actor, policy=self.policy, request_id=request_id)
+        return UnitOfWork(self.engine, self.clock, actor, policy=self.policy, request_id=request_id,
+                          outbox_listeners=self.outbox_listeners)

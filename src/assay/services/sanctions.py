@@ -10,6 +10,7 @@ from assay.domain.model import Listing, ListingStatus, Seller, SellerStatus
 from assay.domain.notices import InfringementType, NoticeItem
 from assay.domain.policies import SanctionLevel, Strike, linked_accounts, sanction_level
 from assay.domain.reasons import Measure
+from assay.services import webhooks
 from assay.services.snapshots import snapshot
 from assay.store.uow import UnitOfWork
 
@@ -114,6 +115,7 @@ def _ban_one(uow: UnitOfWork, seller: Seller, reason: str) -> None:
     uow.record("seller.closed_and_banned", "seller", seller.id, before=before,
                after=snapshot(seller, "status", "banned_at", "ban_reason", "sanction_level"), reason=reason)
     _state_decision(uow, seller, Measure.STOREFRONT_CLOSED, f"Reason: {reason}.", record=False)
+    webhooks.seller_closed(uow, seller, reason=reason)
     for listing in uow.repo.listings_of_seller(seller.id):
         take_down(uow, listing, reason=f"storefront {seller.seller_ref} closed")
 
@@ -125,6 +127,7 @@ def take_down(uow: UnitOfWork, listing: Listing, *, reason: str) -> None:
     listing.status = ListingStatus.REMOVED
     uow.record("listing.removed", "listing", listing.id, before={"status": before.value},
                after={"status": ListingStatus.REMOVED.value}, reason=reason)
+    webhooks.listing_removed(uow, listing, reason=reason)
 
 
 def restore(uow: UnitOfWork, listing: Listing, *, reason: str) -> bool:
@@ -138,6 +141,7 @@ def restore(uow: UnitOfWork, listing: Listing, *, reason: str) -> bool:
     listing.status = ListingStatus.REINSTATED
     uow.record("listing.reinstated", "listing", listing.id, before={"status": ListingStatus.REMOVED.value},
                after={"status": ListingStatus.REINSTATED.value}, reason=reason)
+    webhooks.listing_reinstated(uow, listing, reason=reason)
     return True
 
 

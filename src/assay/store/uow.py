@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -22,7 +22,8 @@ class UnitOfWork:
     The moment is read from the clock once, so one use case has one time."""
 
     def __init__(
-        self, engine: Engine, clock: Clock, actor: str, *, policy: Policy | None = None, request_id: str | None = None
+        self, engine: Engine, clock: Clock, actor: str, *, policy: Policy | None = None, request_id: str | None = None,
+        outbox_listeners: Sequence[Callable[[], None]] = (),
     ) -> None:
         map_domain()
         self.policy = policy or Policy()
@@ -31,12 +32,15 @@ class UnitOfWork:
         self.actor = actor
         self.request_id = request_id
         self._after_commit: list[Callable[[], None]] = []
+        self._outbox_listeners = outbox_listeners
+        self._outbox_written = False
 
     def __enter__(self) -> UnitOfWork:
         self.session: Session = self._sessions()
         self.repo = Repository(self.session)
         self.now: datetime = self.clock.now()
         self._after_commit = []
+        self._outbox_written = False
         return self
 
     def __exit__(
@@ -49,12 +53,21 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
+        self._outbox_written = False
         for callback in callbacks:
             callback()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Side effects (messages to others) run only once the transaction has committed."""
         self._after_commit.append(callback)
+
+    def outbox_written(self) -> None:
+        """This transaction wrote messages to the outbox: wake the listeners (whoever sends them)
+        once it commits; once per transaction, however many messages it wrote."""
+        if not self._outbox_written:
+            self._outbox_written = True
+            for listener in self._outbox_listeners:
+                self.after_commit(listener)
 
     def flush(self) -> None:
         self.session.flush()
