@@ -5,6 +5,7 @@ server's secret key, so a copy of the database does not yield working tokens."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -26,8 +27,12 @@ TOKEN_PREFIX = "assay_"
 MIN_PASSWORD = 10
 MAX_TOKEN_DAYS = 366
 _hasher = PasswordHasher()
-# Verifying against this when the email is unknown keeps both answers equally slow.
-_DUMMY_HASH = _hasher.hash("not a password of anyone's")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the email is unknown keeps both answers equally slow."""
+    return _hasher.hash("not a password of anyone's")
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def authenticate(uow: UnitOfWork, email: str, password: str) -> int | None:
     row = uow.session.execute(select(users.c.id, users.c.password_hash, users.c.disabled_at)
                               .where(users.c.email == email.strip().lower())).first()
     try:
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        _hasher.verify(row.password_hash if row else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None or row.disabled_at is not None:
