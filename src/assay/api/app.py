@@ -11,7 +11,7 @@ from assay import __version__
 from assay.api import problems
 from assay.api.metrics import Metrics
 from assay.api.middleware import Authentication, Idempotency, RateLimit, RequestContext
-from assay.api.routers import accounts, detection, holders, market, notices, public
+from assay.api.routers import accounts, detection, holders, market, notices, public, webhooks
 from assay.api.settings import Settings
 from assay.services.app import Assay
 
@@ -40,21 +40,29 @@ def create_app(settings: Settings | None = None, assay: Assay | None = None) -> 
             for worker in workers:
                 worker.stop()
 
-    app = FastAPI(title="Assay", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # Any route may meet a bad token (or one without the scope), an invalid request (or
+    # Idempotency-Key), the rate limit and a database too busy to answer.
+    app = FastAPI(title="Assay", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  responses=problems.responses(401, 403, 422, 429, 503))
+    document = app.openapi
+    app.openapi = lambda: problems.document_problem_media_type(document())  # type: ignore[method-assign]
     app.state.assay = assay
     app.state.settings = settings
     app.state.metrics = Metrics(assay)
     problems.install(app)
     # Starlette runs the middleware added last first: context, then authentication, limits, idempotency.
-    app.add_middleware(Idempotency)
+    app.add_middleware(Idempotency, assay=assay)
     app.add_middleware(RateLimit, per_token=settings.rate_limit_per_token, per_address=settings.rate_limit_per_address)
-    app.add_middleware(Authentication)
+    app.add_middleware(Authentication, assay=assay, key=settings.token_key)
     app.add_middleware(RequestContext)
-    for module in (accounts, holders, notices, market, detection, public):
+    for module in (accounts, holders, notices, market, webhooks, detection, public):
         app.include_router(module.router)
     return app
 
 
 def background_workers(assay: Assay, settings: Settings) -> list:
-    """The threads a server runs beside its requests (webhook delivery, jobs)."""
-    return []
+    """The threads a server runs beside its requests: webhook delivery (woken by each commit that
+    wrote to the outbox, polling for retries and for events other processes wrote)."""
+    from assay.services.webhooks import Dispatcher
+
+    return [Dispatcher(assay, allow_private=settings.allow_private_webhooks)]

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assay.api.problems import Forbidden, Unauthorized
+from assay.api.schemas import MAX_ID
 from assay.api.settings import Settings
 from assay.domain.access import Principal, Role, Scope
-from assay.domain.errors import NotFound
-from assay.services.app import Assay
 from assay.store.uow import UnitOfWork
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-def assay(request: Request) -> Assay:
-    return request.app.state.assay
-
-
-def settings(request: Request) -> Settings:
+# Dependencies that only read the request are coroutines: FastAPI runs a plain function
+# dependency in a worker thread, a hop that costs more than the work.
+async def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def caller(request: Request) -> Principal:
+# Declares the bearer scheme in the OpenAPI document; the Authentication middleware reads the token.
+bearer = HTTPBearer(auto_error=False, description="a token from POST /v1/auth/token or POST /v1/tokens")
+
+
+async def caller(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
     """The authenticated principal (the middleware read the bearer token), or 401."""
     principal = getattr(request.state, "principal", None)
     if principal is None:
@@ -39,9 +44,9 @@ def caller(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(caller)]
 
 
-def role(*allowed: Role) -> Callable[[Principal], Principal]:
+def role(*allowed: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only these roles; the others get 403 for the whole route."""
-    def check(principal: Caller) -> Principal:
+    async def check(principal: Caller) -> Principal:
         if principal.role not in allowed:
             names = ", ".join(r.value for r in allowed)
             raise Forbidden(f"this needs the role {names}; you are {principal.role.value}")
@@ -51,12 +56,12 @@ def role(*allowed: Role) -> Callable[[Principal], Principal]:
 
 def work(request: Request, principal: Caller) -> Iterator[UnitOfWork]:
     """One unit of work per request, in the caller's name, carrying the request id into the audit log."""
-    with assay(request).uow(principal.actor, request_id=getattr(request.state, "request_id", None)) as uow:
+    with request.app.state.assay.uow(principal.actor, request_id=getattr(request.state, "request_id", None)) as uow:
         yield uow
 
 
 def public_work(request: Request) -> Iterator[UnitOfWork]:
-    with assay(request).uow("public", request_id=getattr(request.state, "request_id", None)) as uow:
+    with request.app.state.assay.uow("public", request_id=getattr(request.state, "request_id", None)) as uow:
         yield uow
 
 
@@ -64,17 +69,16 @@ Work = Annotated[UnitOfWork, Depends(work)]
 PublicWork = Annotated[UnitOfWork, Depends(public_work)]
 
 
+@dataclass(frozen=True)
 class Paging:
-    def __init__(self, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> None:
-        self.limit = limit
-        self.offset = offset
+    limit: int
+    offset: int
 
 
-PageParams = Annotated[Paging, Depends()]
+async def paging(limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Paging:
+    return Paging(limit, offset)
 
 
-def visible(allowed: bool, kind: str, key: object) -> None:
-    """Another tenant's object answers exactly as one that does not exist."""
-    if not allowed:
-        raise NotFound(kind, key)
+PageParams = Annotated[Paging, Depends(paging)]
+

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
@@ -39,6 +40,38 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     """The request conflicts with one in flight or with the current state (409)."""
+
+
+class FieldProblem(BaseModel):
+    field: str | None = Field(default=None, description="where: a dotted path such as `body.right_ids.0`")
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = Field(description="what went wrong, and where, for a person to read")
+    errors: list[FieldProblem] | None = Field(default=None, description="each invalid field (422)")
+    request_id: str | None = Field(default=None, description="quote it when reporting a server error (500)")
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Problem answers a route may give, for its OpenAPI document."""
+    return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def document_problem_media_type(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI files every declared response under application/json; errors are problem+json."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, answer in operation.get("responses", {}).items():
+                content = answer.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    answer["content"] = {PROBLEM_JSON: content["application/json"]}
+    return document
 
 
 def problem(status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None,
@@ -84,6 +117,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
         detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+        if error.status_code == 400:  # the framework could not read the body (not UTF-8, a broken form)
+            return problem(422, f"body: {detail.lower()}", errors=[{"field": "body", "message": detail}])
         return problem(error.status_code, detail, headers=getattr(error, "headers", None))
 
     @app.exception_handler(IntegrityError)
@@ -101,6 +136,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error", extra={"request_id": getattr(request.state, "request_id", None)})
+        request_id = getattr(request.state, "request_id", None)
+        log.exception("unexpected error", extra={"request_id": request_id})
+        # Answered outside the middleware that echoes the request id, so it is added here.
         return problem(500, "the server met an unexpected condition; it has been logged with the request id",
-                       request_id=getattr(request.state, "request_id", None))
+                       request_id=request_id, headers={"X-Request-ID": request_id} if request_id else None)

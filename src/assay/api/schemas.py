@@ -5,20 +5,46 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic_core import PydanticCustomError
 
 from assay.domain.access import Role, Scope
 from assay.domain.notices import InfringementType, ItemState, Lane, NoticeSource
 
 T = TypeVar("T")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the store: a larger one names nothing
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Text = Field(min_length=1, max_length=10_000)
 Name = Field(min_length=1, max_length=200)
 
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL keeps no NUL character in text
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a NUL character hides anywhere in this JSON value, keys included."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
+
+
 class In(BaseModel):
+    """Booleans and numbers must be JSON booleans and numbers: "yes" or "1" is not taken for one."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if holds_nul(value):
+            raise PydanticCustomError("nul_character", "text may not contain NUL characters")
+        return value
 
 
 class Out(BaseModel):
@@ -41,7 +67,7 @@ class LoginIn(In):
 class TokenIn(In):
     name: str = Name
     scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ, Scope.WRITE], min_length=1)
-    expires_in_days: int = Field(default=90, ge=1, le=366)
+    expires_in_days: StrictInt = Field(default=90, ge=1, le=366)
 
 
 class IssuedTokenOut(Out):
@@ -67,9 +93,9 @@ class UserIn(In):
     password: str = Field(min_length=10, max_length=1000)
     role: Role
     display_name: str = Field(default="", max_length=200)
-    holder_id: int | None = None
-    marketplace_id: int | None = None
-    seller_id: int | None = None
+    holder_id: Id | None = None
+    marketplace_id: Id | None = None
+    seller_id: Id | None = None
 
 
 class UserOut(Out):
@@ -88,7 +114,7 @@ class EnrolmentIn(In):
     contact_email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=10, max_length=1000, description="for the account of the enrolling person")
     display_name: str = Field(default="", max_length=200)
-    sign_good_faith: bool = False
+    sign_good_faith: StrictBool = False
 
 
 class EnrolmentOut(Out):
@@ -131,7 +157,7 @@ class RightOut(Out):
 
 
 class RightDecisionIn(In):
-    verified: bool
+    verified: StrictBool
     reason: str | None = Field(default=None, max_length=10_000)
 
 
@@ -175,24 +201,24 @@ class BrandOut(Out):
 
 class AuthorizedSellerIn(In):
     seller_ref: str = Field(min_length=1, max_length=200)
-    authorized: bool
+    authorized: StrictBool
 
 
 class ProactiveIn(In):
-    enabled: bool
+    enabled: StrictBool
 
 
 # -- notices ----------------------------------------------------------------------------------------------------
 class NoticeIn(In):
-    right_ids: list[int] = Field(min_length=1, max_length=50)
-    listings: list[str | int] = Field(min_length=1, max_length=1000, description=(
+    right_ids: list[Id] = Field(min_length=1, max_length=50)
+    listings: list[Id | Annotated[str, Field(min_length=1, max_length=400)]] = Field(min_length=1, max_length=1000, description=(
         "Assay listing ids, or `marketplace:listing_id` as the marketplace knows them; "
         "for more than 1,000 use the bulk endpoint"))
     infringement_type: InfringementType = InfringementType.COUNTERFEIT
     explanation: str = Text
     evidence: list[str] = Field(default_factory=list, max_length=100)
-    good_faith: bool
-    accurate: bool
+    good_faith: StrictBool
+    accurate: StrictBool
     signature: str = Field(min_length=1, max_length=300)
 
 
@@ -252,7 +278,7 @@ class NoticeOut(Out):
 
 
 class WithdrawIn(In):
-    item_ids: list[int] | None = Field(default=None, max_length=100_000)
+    item_ids: list[Id] | None = Field(default=None, max_length=100_000)
     reason: str = Field(default="withdrawn by the rights holder", min_length=1, max_length=10_000)
 
 
@@ -261,9 +287,9 @@ class WithdrawOut(Out):
 
 
 class ReviewDecisionIn(In):
-    remove: bool
+    remove: StrictBool
     reason: str = Text
-    manifestly_unfounded: bool = False
+    manifestly_unfounded: StrictBool = False
 
 
 class CounterNoticeIn(In):
@@ -272,12 +298,12 @@ class CounterNoticeIn(In):
 
 
 class ReplyIn(In):
-    maintain: bool
+    maintain: StrictBool
     statement: str = Field(default="", max_length=10_000)
 
 
 class AppealDecisionIn(In):
-    uphold: bool
+    uphold: StrictBool
     reason: str = Text
 
 
@@ -374,7 +400,7 @@ class SuggestionOut(Out):
 
 
 class ConfirmIn(In):
-    right_ids: list[int] = Field(min_length=1, max_length=50)
+    right_ids: list[Id] = Field(min_length=1, max_length=50)
     signature: str = Field(min_length=1, max_length=300)
 
 
@@ -387,7 +413,11 @@ class DismissIn(In):
 
 
 # -- marketplace integration ----------------------------------------------------------------------------------------
-class RecordsIn(In):
+class RecordsIn(BaseModel):
+    """Each record is checked on its own (a bad one is reported, the others kept), so the
+    body's own rules stop at its shape."""
+
+    model_config = ConfigDict(extra="forbid")
     records: list[dict[str, Any]] = Field(min_length=1, max_length=1000, description=(
         "Records exactly as in the snapshot format (sellers.jsonl or listings.jsonl lines); "
         "`marketplace` may be left out and must otherwise be your own"))

@@ -39,8 +39,8 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the audit log names this principal."""
-        return f"user:{self.user_id}:{self.email}"
+        """How the audit log names this principal (at most 200 characters, as the log keeps them)."""
+        return f"user:{self.user_id}:{self.email}"[:200]
 
     @property
     def is_staff(self) -> bool:

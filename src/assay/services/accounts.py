@@ -26,6 +26,7 @@ from assay.store.uow import UnitOfWork
 TOKEN_PREFIX = "assay_"
 MIN_PASSWORD = 10
 MAX_TOKEN_DAYS = 366
+DISPLAY_NAME = users.c.display_name.type.length or 200  # an email stands in for a missing name, cut to fit
 _hasher = PasswordHasher()
 
 
@@ -53,7 +54,7 @@ def create_user(
     if problems:
         raise ValidationFailed(problems)
     user_id = uow.session.execute(insert(users).values(
-        email=email, display_name=display_name.strip() or email, password_hash=_hasher.hash(password),
+        email=email, display_name=(display_name.strip() or email)[:DISPLAY_NAME], password_hash=_hasher.hash(password),
         role=role.value, holder_id=holder_id, marketplace_id=marketplace_id, seller_id=seller_id,
         created_at=uow.now,
     ).returning(users.c.id)).scalar_one()

@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from assay.store.tables import idempotency_keys
 from assay.store.uow import UnitOfWork
 
+PATH_KEPT = idempotency_keys.c.path.type.length or 500
+
 
 class Outcome(Enum):
     FIRST = "first"          # go ahead, then complete() or release()
@@ -35,7 +37,8 @@ class Reservation:
 def reserve(uow: UnitOfWork, *, owner: str, key: str, method: str, path: str, request_hash: str) -> Reservation:
     try:
         row_id = uow.session.execute(insert(idempotency_keys).values(
-            owner=owner, key=key, method=method, path=path, request_hash=request_hash, created_at=uow.now,
+            # The path is kept for people reading the table; the hash, over the whole path, decides.
+            owner=owner, key=key, method=method, path=path[:PATH_KEPT], request_hash=request_hash, created_at=uow.now,
         ).returning(idempotency_keys.c.id)).scalar_one()
         uow.commit()
         return Reservation(Outcome.FIRST, row_id)

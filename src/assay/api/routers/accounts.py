@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
-from assay.api import deps
-from assay.api.deps import Caller, PublicWork, Work
+from assay.api import deps, problems
+from assay.api.deps import Caller, Id, PublicWork, Work
 from assay.api.problems import Forbidden, Unauthorized
 from assay.api.schemas import (
     EnrolmentIn,
@@ -23,12 +23,13 @@ from assay.api.schemas import (
 )
 from assay.api.settings import Settings
 from assay.domain import access
-from assay.domain.access import Role, Scope
+from assay.domain.access import Principal, Role, Scope
 from assay.domain.model import Seller
 from assay.services import accounts, enrolment
 
-router = APIRouter(prefix="/v1", tags=["accounts"])
+router = APIRouter(prefix="/v1", tags=["accounts"], responses=problems.responses(404, 409))
 SettingsDep = Annotated[Settings, Depends(deps.settings)]
+Granter = Annotated[Principal, Depends(deps.role(Role.ADMIN, Role.INTEGRATION))]
 
 
 @router.post("/auth/token", response_model=IssuedTokenOut, status_code=201)
@@ -65,13 +66,13 @@ def list_tokens(principal: Caller, uow: Work) -> list[dict]:
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, principal: Caller, uow: Work) -> Response:
+def revoke_token(token_id: Id, principal: Caller, uow: Work) -> Response:
     accounts.revoke_token(uow, token_id, user_id=principal.user_id)
     return Response(status_code=204)
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
-def create_user(body: UserIn, principal: Caller, uow: Work) -> dict:
+def create_user(body: UserIn, principal: Granter, uow: Work) -> dict:
     """Admins create any account; a marketplace integration creates its own sellers' accounts."""
     seller_market = None
     if body.seller_id is not None:

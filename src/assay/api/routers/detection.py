@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from assay.api.deps import Caller, PageParams, Work
+from assay.api import problems
+from assay.api.deps import Caller, Id, IdFilter, PageParams, Work, role
 from assay.api.problems import Forbidden
 from assay.api.schemas import ConfirmIn, ConfirmOut, DismissIn, Page, SuggestionOut
 from assay.domain import access
+from assay.domain.access import Principal, Role
 from assay.services import suggestions, views
 
-router = APIRouter(prefix="/v1", tags=["detection"])
+router = APIRouter(prefix="/v1", tags=["detection"], responses=problems.responses(404, 409))
+Holder = Annotated[Principal, Depends(role(Role.HOLDER))]
 
 
 @router.get("/suggestions", response_model=Page[SuggestionOut])
 def list_suggestions(principal: Caller, uow: Work, paging: PageParams,
                      status: Annotated[str | None, Query(pattern="^(open|confirmed|dismissed)$")] = None,
-                     brand_id: Annotated[int | None, Query()] = None,
+                     brand_id: IdFilter = None,
                      verdict: Annotated[str | None, Query(pattern="^(infringing|suspect)$")] = None) -> dict:
     rows, total = views.suggestions_page(uow, principal, status=status, brand_id=brand_id, verdict=verdict,
                                          limit=paging.limit, offset=paging.offset)
@@ -26,12 +29,12 @@ def list_suggestions(principal: Caller, uow: Work, paging: PageParams,
 
 
 @router.get("/suggestions/{suggestion_id}", response_model=SuggestionOut)
-def get_suggestion(suggestion_id: int, principal: Caller, uow: Work) -> dict:
+def get_suggestion(suggestion_id: Id, principal: Caller, uow: Work) -> dict:
     return views.suggestion(uow, principal, suggestion_id)
 
 
 @router.post("/suggestions/{suggestion_id}/confirm", response_model=ConfirmOut)
-def confirm(suggestion_id: int, body: ConfirmIn, principal: Caller, uow: Work) -> ConfirmOut:
+def confirm(suggestion_id: Id, body: ConfirmIn, principal: Holder, uow: Work) -> ConfirmOut:
     """The brand confirms: a notice is filed in its name on the reasons detection gave."""
     row = views.suggestion(uow, principal, suggestion_id)
     if not access.acts_for_holder(principal, row["holder_id"]):
@@ -41,7 +44,7 @@ def confirm(suggestion_id: int, body: ConfirmIn, principal: Caller, uow: Work) -
 
 
 @router.post("/suggestions/{suggestion_id}/dismiss", response_model=SuggestionOut)
-def dismiss(suggestion_id: int, body: DismissIn, principal: Caller, uow: Work) -> dict:
+def dismiss(suggestion_id: Id, body: DismissIn, principal: Holder, uow: Work) -> dict:
     """The brand dismisses: remembered, not suggested again, and counted in detection's accuracy."""
     row = views.suggestion(uow, principal, suggestion_id)
     if not access.acts_for_holder(principal, row["holder_id"]):

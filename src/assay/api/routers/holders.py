@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from assay.api.deps import Caller, PageParams, Work, role
+from assay.api import problems
+from assay.api.deps import Caller, Id, PageParams, Work, role
 from assay.api.problems import Forbidden
 from assay.api.schemas import (
     AuthorizedSellerIn,
@@ -25,7 +26,7 @@ from assay.domain.access import Principal, Role
 from assay.domain.model import Product, RightStatus
 from assay.services import catalog, enrolment, views
 
-router = APIRouter(prefix="/v1", tags=["rights holders"])
+router = APIRouter(prefix="/v1", tags=["rights holders"], responses=problems.responses(404, 409))
 Holder = Annotated[Principal, Depends(role(Role.HOLDER))]
 Admin = Annotated[Principal, Depends(role(Role.ADMIN))]
 
@@ -36,12 +37,12 @@ def _acting_holder(principal: Principal, holder_id: int) -> None:
 
 
 @router.get("/holders/{holder_id}", response_model=HolderOut)
-def get_holder(holder_id: int, principal: Caller, uow: Work) -> object:
+def get_holder(holder_id: Id, principal: Caller, uow: Work) -> object:
     return views.holder(uow, principal, holder_id)
 
 
 @router.post("/holders/{holder_id}/undertaking", response_model=HolderOut)
-def sign_undertaking(holder_id: int, principal: Caller, uow: Work) -> object:
+def sign_undertaking(holder_id: Id, principal: Holder, uow: Work) -> object:
     """Sign the good-faith undertaking: notices only where infringement is believed in good faith."""
     views.holder(uow, principal, holder_id)
     _acting_holder(principal, holder_id)
@@ -65,12 +66,12 @@ def list_rights(principal: Caller, uow: Work, paging: PageParams,
 
 
 @router.get("/rights/{right_id}", response_model=RightOut)
-def get_right(right_id: int, principal: Caller, uow: Work) -> object:
+def get_right(right_id: Id, principal: Caller, uow: Work) -> object:
     return views.right(uow, principal, right_id)
 
 
 @router.post("/rights/{right_id}/decision", response_model=RightOut)
-def decide_right(right_id: int, body: RightDecisionIn, principal: Admin, uow: Work) -> object:
+def decide_right(right_id: Id, body: RightDecisionIn, principal: Admin, uow: Work) -> object:
     """The coalition's verdict on a claimed registration, after checking it with the office."""
     views.right(uow, principal, right_id)
     enrolment.decide_right(uow, right_id, verified=body.verified, reason=body.reason)
@@ -95,18 +96,18 @@ def list_brands(principal: Caller, uow: Work, paging: PageParams) -> dict:
 
 
 @router.get("/brands/{brand_id}", response_model=BrandOut)
-def get_brand(brand_id: int, principal: Caller, uow: Work) -> object:
+def get_brand(brand_id: Id, principal: Caller, uow: Work) -> object:
     return views.brand(uow, principal, brand_id)
 
 
 @router.get("/brands/{brand_id}/products", response_model=list[ProductOut])
-def brand_products(brand_id: int, principal: Caller, uow: Work) -> list[object]:
+def brand_products(brand_id: Id, principal: Caller, uow: Work) -> list[object]:
     views.brand(uow, principal, brand_id)
     return uow.repo.all(Product, brand_id=brand_id)
 
 
 @router.post("/brands/{brand_id}/authorized-sellers", response_model=BrandOut)
-def authorize_seller(brand_id: int, body: AuthorizedSellerIn, principal: Caller, uow: Work) -> object:
+def authorize_seller(brand_id: Id, body: AuthorizedSellerIn, principal: Holder, uow: Work) -> object:
     """Name (or stop naming) a seller as an authorized reseller: a strong sign of genuine goods."""
     brand = views.brand(uow, principal, brand_id)
     _acting_holder(principal, brand.holder_id)
@@ -115,7 +116,7 @@ def authorize_seller(brand_id: int, body: AuthorizedSellerIn, principal: Caller,
 
 
 @router.put("/brands/{brand_id}/proactive-removal", response_model=BrandOut)
-def proactive_removal(brand_id: int, body: ProactiveIn, principal: Caller, uow: Work) -> object:
+def proactive_removal(brand_id: Id, body: ProactiveIn, principal: Holder, uow: Work) -> object:
     """Opt in (or out) of detection filing expedited notices in the brand's name."""
     brand = views.brand(uow, principal, brand_id)
     _acting_holder(principal, brand.holder_id)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from assay.api.deps import Caller, PageParams, Work, role
+from assay.api import problems
+from assay.api.deps import Caller, Id, IdFilter, PageParams, Work, role
 from assay.api.metrics import Metrics
 from assay.api.problems import Forbidden
 from assay.api.schemas import (
@@ -34,13 +35,13 @@ from assay.domain.reasons import StatementOfReasons
 from assay.services import notices, redress, views
 from assay.store.uow import UnitOfWork
 
-router = APIRouter(prefix="/v1", tags=["notices"])
+router = APIRouter(prefix="/v1", tags=["notices"], responses=problems.responses(404, 409))
 Holder = Annotated[Principal, Depends(role(Role.HOLDER))]
 Staff = Annotated[Principal, Depends(role(Role.ADMIN, Role.REVIEWER))]
 Seller = Annotated[Principal, Depends(role(Role.SELLER))]
 
 
-def metrics(request: Request) -> Metrics:
+async def metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
@@ -99,12 +100,12 @@ def list_notices(principal: Caller, uow: Work, paging: PageParams,
 
 
 @router.get("/notices/{notice_id}", response_model=NoticeOut)
-def get_notice(notice_id: int, principal: Caller, uow: Work) -> object:
+def get_notice(notice_id: Id, principal: Caller, uow: Work) -> object:
     return views.notice(uow, principal, notice_id)
 
 
 @router.post("/notices/{notice_id}/withdraw", response_model=WithdrawOut)
-def withdraw_notice(notice_id: int, body: WithdrawIn, principal: Caller, uow: Work) -> WithdrawOut:
+def withdraw_notice(notice_id: Id, body: WithdrawIn, principal: Holder, uow: Work) -> WithdrawOut:
     """Withdraw a notice, or some of its items; listings it removed go back up."""
     notice = views.notice(uow, principal, notice_id)
     if not access.acts_for_holder(principal, notice.holder_id):
@@ -116,26 +117,26 @@ def withdraw_notice(notice_id: int, body: WithdrawIn, principal: Caller, uow: Wo
 @router.get("/items", response_model=Page[ItemOut])
 def list_items(principal: Caller, uow: Work, paging: PageParams,
                state: Annotated[ItemState | None, Query()] = None,
-               listing_id: Annotated[int | None, Query()] = None,
-               seller_id: Annotated[int | None, Query()] = None) -> dict:
+               listing_id: IdFilter = None,
+               seller_id: IdFilter = None) -> dict:
     query = views.items_query(principal, state=state, listing_id=listing_id, seller_id=seller_id)
     rows, total = views.page(uow, query, paging.limit, paging.offset)
     return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
 
 
 @router.get("/items/{item_id}", response_model=ItemOut)
-def get_item(item_id: int, principal: Caller, uow: Work) -> object:
+def get_item(item_id: Id, principal: Caller, uow: Work) -> object:
     return views.item(uow, principal, item_id)
 
 
 @router.get("/items/{item_id}/statements", response_model=list[StatementOut])
-def item_statements(item_id: int, principal: Caller, uow: Work) -> list[StatementOut]:
+def item_statements(item_id: Id, principal: Caller, uow: Work) -> list[StatementOut]:
     """The statements of reasons for every decision on this item, as the seller reads them."""
     return [statement_out(s) for s in views.statements_of_item(uow, principal, item_id)]
 
 
 @router.get("/items/{item_id}/audit", response_model=list[AuditEventOut])
-def item_audit_trail(item_id: int, principal: Caller, uow: Work) -> list[object]:
+def item_audit_trail(item_id: Id, principal: Caller, uow: Work) -> list[object]:
     """Every recorded event of the case, from the hash-chained audit log."""
     return views.case_trail(uow, principal, item_id)
 
@@ -148,7 +149,7 @@ def review_queue(principal: Staff, uow: Work,
 
 
 @router.post("/items/{item_id}/decision", response_model=ItemStateOut, tags=["review"])
-def decide_review(item_id: int, body: ReviewDecisionIn, principal: Staff, uow: Work, meter: Meter) -> ItemStateOut:
+def decide_review(item_id: Id, body: ReviewDecisionIn, principal: Staff, uow: Work, meter: Meter) -> ItemStateOut:
     """A reviewer's decision on a standard-lane item, with the reasons the seller will read."""
     views.item(uow, principal, item_id)
     state = notices.decide_review(uow, item_id, remove=body.remove, reason=body.reason,
@@ -158,7 +159,7 @@ def decide_review(item_id: int, body: ReviewDecisionIn, principal: Staff, uow: W
 
 
 @router.post("/items/{item_id}/counter-notice", response_model=ItemStateOut, tags=["redress"])
-def counter_notice(item_id: int, body: CounterNoticeIn, principal: Seller, uow: Work) -> ItemStateOut:
+def counter_notice(item_id: Id, body: CounterNoticeIn, principal: Seller, uow: Work) -> ItemStateOut:
     """The seller answers a removal: why the listing does not infringe, signed."""
     item = views.item(uow, principal, item_id)
     if principal.seller_id != item.seller_id:
@@ -169,7 +170,7 @@ def counter_notice(item_id: int, body: CounterNoticeIn, principal: Seller, uow: 
 
 
 @router.post("/items/{item_id}/reply", response_model=ItemStateOut, tags=["redress"])
-def reply(item_id: int, body: ReplyIn, principal: Caller, uow: Work) -> ItemStateOut:
+def reply(item_id: Id, body: ReplyIn, principal: Holder, uow: Work) -> ItemStateOut:
     """The rights holder's answer to a counter-notice: maintain (a reviewer decides) or withdraw."""
     item = views.item(uow, principal, item_id)
     if not access.acts_for_holder(principal, item.holder_id):
@@ -179,7 +180,7 @@ def reply(item_id: int, body: ReplyIn, principal: Caller, uow: Work) -> ItemStat
 
 
 @router.post("/items/{item_id}/appeal-decision", response_model=ItemStateOut, tags=["review"])
-def decide_appeal(item_id: int, body: AppealDecisionIn, principal: Staff, uow: Work, meter: Meter) -> ItemStateOut:
+def decide_appeal(item_id: Id, body: AppealDecisionIn, principal: Staff, uow: Work, meter: Meter) -> ItemStateOut:
     """A reviewer decides a contested removal: uphold it, or reinstate the listing."""
     views.item(uow, principal, item_id)
     state = redress.decide_appeal(uow, item_id, uphold=body.uphold, reason=body.reason)
