@@ -211,6 +211,15 @@ def test_not_ready_when_the_schema_is_behind(tmp_path: Any) -> None:
     assert live.status_code == 200
 
 
+def test_not_ready_when_the_database_is_unreachable_and_no_address_is_told() -> None:
+    engine = make_engine("postgresql+psycopg://watcher:s3cret@127.0.0.1:9/nowhere?connect_timeout=2")
+    with TestClient(create_app(api_settings(), Assay(engine))) as client:
+        response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "not ready: the database cannot be reached or read"
+    assert "s3cret" not in response.text and "watcher" not in response.text and "127.0.0.1" not in response.text
+
+
 def test_the_queue_lists_the_earliest_deadline_first(app: Assay, client: TestClient, clock: Any) -> None:
     admin = person(app, Role.ADMIN, "admin@coalition.example")
     market, _, first_listing = market_with_seller(app, client)

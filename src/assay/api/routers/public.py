@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -9,9 +11,10 @@ from assay.api.deps import PublicWork
 from assay.api.problems import problem
 from assay.api.schemas import TransparencyOut
 from assay.services import reports, suggestions
-from assay.store.database import require_current_schema
+from assay.store.database import SchemaOutOfDate, require_current_schema
 
 router = APIRouter()
+log = logging.getLogger("assay.api")
 
 
 @router.get("/v1/transparency", response_model=TransparencyOut, tags=["public"])
@@ -39,8 +42,11 @@ def ready(request: Request) -> Response | dict[str, str]:
     """Ready to serve: the database answers and its schema is current."""
     try:
         require_current_schema(request.app.state.assay.engine)
-    except Exception as error:  # any failure to reach or read the database means not ready
+    except SchemaOutOfDate as error:  # says what to run, and names no secret
         return problem(503, f"not ready: {error}")
+    except Exception:  # any failure to reach or read the database; its details are for the log only
+        log.warning("not ready: the database cannot be read", exc_info=True)
+        return problem(503, "not ready: the database cannot be reached or read")
     return {"status": "ok"}
 
 
