@@ -145,11 +145,13 @@ def file_notice(
 def _accept_listings(
     uow: UnitOfWork, holder_id: int, references: Sequence[str | int]
 ) -> tuple[list[Listing], list[tuple[str, str]]]:
+    found = _resolve_listings(uow, references)
+    open_items = uow.repo.open_items_by_listing(holder_id, [listing.id for listing in found.values()])
     accepted: list[Listing] = []
     rejected: list[tuple[str, str]] = []
     seen: set[int] = set()
     for reference in references:
-        listing = resolve_listing(uow, reference)
+        listing = found.get(_reference_key(reference))
         ref = str(reference)
         if listing is None:
             rejected.append((ref, "not found (name it by Assay id or as marketplace:listing_id)"))
@@ -157,12 +159,28 @@ def _accept_listings(
             rejected.append((ref, "named twice in this notice"))
         elif listing.status is ListingStatus.REMOVED:
             rejected.append((ref, "already removed"))
-        elif (open_item := uow.repo.open_item(holder_id, listing.id)) is not None:
-            rejected.append((ref, f"already named in your open notice item {open_item.id}"))
+        elif (open_item := open_items.get(listing.id)) is not None:
+            rejected.append((ref, f"already named in your open notice item {open_item}"))
         else:
             seen.add(listing.id)
             accepted.append(listing)
     return accepted, rejected
+
+
+def _reference_key(reference: str | int) -> int | tuple[str, str] | None:
+    """What `resolve_listing` looks a reference up by: an id, a (marketplace, ref) pair, or nothing."""
+    if isinstance(reference, int) or str(reference).isdigit():
+        return int(reference)
+    marketplace, _, ref = str(reference).partition(":")
+    return (marketplace, ref) if ref else None
+
+
+def _resolve_listings(uow: UnitOfWork, references: Sequence[str | int]) -> dict[object, Listing]:
+    """`resolve_listing` for many references, in a few queries."""
+    keys = [key for key in map(_reference_key, references) if key is not None]
+    by_id = uow.repo.listings_by_id(key for key in keys if isinstance(key, int))
+    by_ref = uow.repo.listings_by_ref(key for key in keys if isinstance(key, tuple))
+    return {**by_id, **by_ref}
 
 
 def _remove(uow: UnitOfWork, case: Case, decided_by: str, note: str | None = None) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assay.domain.policies import Policy
 from assay.domain.time import Clock
-from assay.store.audit_log import append_event
+from assay.store.audit_log import pending_events
 from assay.store.repository import Repository
 from assay.store.tables import map_domain
 
@@ -75,10 +75,10 @@ class UnitOfWork:
     def record(
         self, action: str, entity_type: str, entity_id: object, *,
         before: dict[str, Any] | None = None, after: dict[str, Any] | None = None, reason: str | None = None,
-    ) -> int:
-        """Append an audit event in this transaction."""
-        self.session.flush()
-        return append_event(
-            self.session, at=self.now, actor=self.actor, action=action, entity_type=entity_type,
+    ) -> None:
+        """Append an audit event in this transaction: it is chained onto the log as the transaction
+        commits, together with the others the transaction recorded (see `PendingEvents`)."""
+        pending_events(self.session).add(
+            at=self.now, actor=self.actor, action=action, entity_type=entity_type,
             entity_id=entity_id, before=before, after=after, reason=reason, request_id=self.request_id,
         )
