@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.event import listen
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from assay.domain.audit import AuditEvent, ChainBreak, event_hash, verify_chain
 from assay.store.repository import insert_rows
@@ -46,13 +46,17 @@ class PendingEvents:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.events: list[dict[str, Any]] = []
+        self.starts: dict[SessionTransaction, int] = {}  # where each open transaction's events begin
+        listen(session, "after_transaction_create", self._begun)
         listen(session, "before_commit", self._write)
-        listen(session, "after_rollback", self._drop)
+        listen(session, "after_soft_rollback", self._rolled_back)
 
     def add(
         self, *, at: datetime, actor: str, action: str, entity_type: str, entity_id: object,
         before: dict[str, Any] | None, after: dict[str, Any] | None, reason: str | None, request_id: str | None,
     ) -> None:
+        if not self.session.in_transaction():
+            self.session.begin()  # so that a rollback, even before any SQL, takes the event with it
         self.events.append(dict(
             at=at, actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id),
             before=before, after=after, reason=reason, request_id=request_id,
@@ -74,8 +78,12 @@ class PendingEvents:
         insert_rows(session.connection(), audit_events, rows)
         session.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev_hash))
 
-    def _drop(self, session: Session) -> None:
-        self.events = []
+    def _begun(self, session: Session, transaction: SessionTransaction) -> None:
+        self.starts[transaction] = len(self.events)
+
+    def _rolled_back(self, session: Session, transaction: SessionTransaction) -> None:
+        """A rollback drops the events of the transaction (or savepoint) rolled back."""
+        del self.events[self.starts.pop(transaction, 0):]
 
 
 def pending_events(session: Session) -> PendingEvents:
