@@ -612,13 +612,16 @@ class _Filing:
         repo = self.uow.repo
         seller_ids = {listing.seller_id for _, listing in self.accepted}
         self.sellers = {id_: _Seller(**row._mapping) for id_, row in repo.seller_rows(seller_ids).items()}
-        self.strikes_held = repo.strikes_of_sellers(seller_ids)
+        self.strikes_held = repo.strikes_of_sellers(id_ for id_, s in self.sellers.items() if s.banned_at is None)
         self.markets = repo.marketplace_codes()
         self.listings = {listing.id: listing for _, listing in self.accepted}
         self.listings_of = self._load_listings_of(seller_ids)
-        self.keys = repo.identity_keys_of(seller_ids)
+        self.keys = self._identity_keys(seller_ids)
         self.holders = repo.holders_of_keys(chain.from_iterable(self.keys.values()))
-        self.keys.update(repo.identity_keys_of(set(chain.from_iterable(self.holders.values())) - set(self.keys)))
+        self.keys.update(self._identity_keys(set(chain.from_iterable(self.holders.values())) - set(self.keys)))
+
+    def _identity_keys(self, seller_ids: set[int]) -> dict[int, frozenset[IdentityKey]]:
+        return {seller_id: frozenset() for seller_id in seller_ids} | self.uow.repo.identity_keys_of(seller_ids)
 
     def _removal_templates(self) -> None:
         """The strike and the removal statement, which differ from listing to listing only in their
@@ -638,7 +641,8 @@ class _Filing:
         """Every listing of these sellers, in the order of their ids: what a closure takes down."""
         found: dict[int, list[_Listing]] = {}
         for row in self.uow.repo.listing_rows_of_sellers(seller_ids):
-            listing = self.listings.setdefault(row.id, _Listing(**row._mapping))
+            if (listing := self.listings.get(row.id)) is None:
+                listing = self.listings[row.id] = _Listing(**row._mapping)
             found.setdefault(listing.seller_id, []).append(listing)
         return found
 
