@@ -21,13 +21,10 @@ from assay.domain.errors import (
     NotPermitted,
     ValidationFailed,
 )
+from assay.services.bulk_notices import TooLarge  # over a size or row limit: 413
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("assay.api")
-
-
-class TooLarge(DomainError):
-    """A request beyond the size or row limits (413)."""
 
 
 class Unauthorized(DomainError):
