@@ -276,13 +276,19 @@ class Repository:
         return {seller_id: frozenset(keys) for seller_id, keys in found.items()}
 
     def holders_of_keys(self, keys: Iterable[IdentityKey]) -> dict[IdentityKey, set[int]]:
-        """Every seller holding each of these keys."""
+        """Every seller holding each of these keys. Asked kind by kind, so that the (kind, value)
+        index serves it (PostgreSQL scans the table for a long list of (kind, value) pairs)."""
+        by_kind: dict[LinkKind, set[str]] = {}
+        for key in keys:
+            by_kind.setdefault(key.kind, set()).add(key.value)
         found: dict[IdentityKey, set[int]] = {}
-        for batch in batches(sorted({(key.kind.value, key.value) for key in keys}), BATCH // 2):
-            for seller_id, kind, value in self.session.execute(
-                    select(seller_identity_keys.c.seller_id, seller_identity_keys.c.kind, seller_identity_keys.c.value)
-                    .where(tuple_(seller_identity_keys.c.kind, seller_identity_keys.c.value).in_(batch))):
-                found.setdefault(IdentityKey(LinkKind(kind), value), set()).add(seller_id)
+        for kind, values in by_kind.items():
+            for batch in batches(sorted(values)):
+                for seller_id, value in self.session.execute(
+                        select(seller_identity_keys.c.seller_id, seller_identity_keys.c.value).where(
+                            seller_identity_keys.c.kind == kind.value,
+                            self._one_of(seller_identity_keys.c.value, batch))):
+                    found.setdefault(IdentityKey(kind, value), set()).add(seller_id)
         return found
 
     def strikes_of_sellers(self, seller_ids: Iterable[int]) -> dict[int, list[Strike]]:
