@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from assay.domain.access import Role, Scope
-from assay.services import accounts, marketplace
+from assay.domain.identity import TraderIdentity
+from assay.services import accounts, enrolment, marketplace
 from assay.services.app import Assay
 
 SECRET = "a-test-secret-of-thirty-two-char"
@@ -73,3 +74,30 @@ def listing_record(ref: str, seller: str, market: str, **overrides: object) -> d
     }
     record.update(overrides)
     return record
+
+
+def verified_holder(app: Assay, name: str = "Quorvex Sports Ltd") -> tuple[Person, int]:
+    """A rights holder whose mark the coalition verified, with a member's account: the member and the right."""
+    with app.uow("test") as uow:
+        holder_id = enrolment.enroll_holder(uow, name=name, contact_email="bp@quorvex.example", sign_good_faith=True)
+    with app.uow("test") as uow:
+        right_id = enrolment.add_right(uow, holder_id=holder_id, mark="QUORVEX", office="EUIPO",
+                                       registration_number=f"0180-{holder_id}", classes=["25"],
+                                       categories=["footwear"], expires_on=date(2034, 6, 30))
+    with app.uow("coalition") as uow:
+        enrolment.decide_right(uow, right_id, verified=True)
+    return person(app, Role.HOLDER, f"member-{holder_id}@quorvex.example", holder_id=holder_id), right_id
+
+
+def listings_on(app: Assay, market: str, seller: str, *refs: str) -> list[int]:
+    """A seller and its listings, as the marketplace's feed brings them."""
+    with app.uow("test") as uow:
+        marketplace.upsert_seller(uow, marketplace=market, seller_ref=seller, store_name=f"Store {seller}",
+                                  registered_at=uow.now, identity=TraderIdentity(email=f"{seller}@mail.example"))
+    ids = []
+    for ref in refs:
+        with app.uow("test") as uow:
+            ids.append(marketplace.upsert_listing(uow, marketplace=market, listing_ref=ref, seller_ref=seller,
+                                                  title=f"QUORVEX replica {ref}", category="footwear", price="19.90",
+                                                  currency="USD", created_at=uow.now))
+    return ids

@@ -20,7 +20,7 @@ from tests.api.people import Person, issue, person
 from assay.domain.access import Role
 from assay.domain.identity import TraderIdentity
 from assay.domain.notices import InfringementType
-from assay.services import catalog, enrolment, marketplace, notices, redress
+from assay.services import catalog, enrolment, jobs, marketplace, notices, redress
 from assay.services.app import Assay
 from assay.store.tables import suggestions
 
@@ -43,6 +43,7 @@ class Side:
     item: int = 0
     cross_notice: int = 0
     cross_item: int = 0
+    job: int = 0  # a bulk notice's job, queued by the holder's member
 
 
 @dataclass
@@ -144,4 +145,8 @@ def seed_world(app: Assay) -> Seed:
         people[f"seller_{side.name}"] = person(app, Role.SELLER, f"owner-{side.name}@shop.example",
                                                seller_id=side.seller)
     spare = {name: issue(app, who.user_id, name="spare").id for name, who in people.items()}
+    for side in sides.values():
+        with app.uow("seed") as uow:
+            side.job = jobs.create_job(uow, "bulk_notice", people[f"holder_{side.name}"].user_id, side.holder,
+                                       params={}, total=0)
     return Seed(sides, people, spare)

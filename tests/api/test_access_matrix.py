@@ -107,6 +107,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
         "suggestion", lambda s: {"right_ids": [s.right], "signature": "J. Doe"}),
     ("POST", "/v1/suggestions/{suggestion_id}/dismiss"): holder_action(
         "suggestion", lambda s: {"reason": "A genuine pair resold second hand."}),
+    ("GET", "/v1/jobs/{job_id}"): readable("job", holder=OWNER),
 }
 
 EVERYONE = frozenset({"admin", "reviewer", "holder", "seller", "integration"})
@@ -129,6 +130,8 @@ WITHOUT_ID: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/brands"): frozenset({"holder"}),
     ("GET", "/v1/brands"): EVERYONE,
     ("POST", "/v1/notices"): frozenset({"holder"}),
+    ("POST", "/v1/notices/bulk"): frozenset({"holder"}),
+    ("POST", "/v1/notices/bulk/upload"): frozenset({"holder"}),
     ("GET", "/v1/notices"): EVERYONE,
     ("GET", "/v1/items"): EVERYONE,
     ("GET", "/v1/review/queue"): frozenset({"admin", "reviewer"}),
@@ -178,7 +181,8 @@ def object_of(seed: Seed, who: str, kind: str) -> tuple[int, Side]:
     if kind == "item":
         return side.item, side
     return {"holder": side.holder, "right": side.pending_right, "brand": side.brand, "notice": side.notice,
-            "suggestion": side.suggestion, "seller": side.seller, "listing": side.listings[f"{side.name}-4"]}[kind], side
+            "suggestion": side.suggestion, "seller": side.seller, "listing": side.listings[f"{side.name}-4"],
+            "job": side.job}[kind], side
 
 
 def neighbours_object(seed: Seed, who: str, kind: str) -> tuple[int, Side]:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.conftest import api_settings
-from tests.api.people import Person, person
-from tests.api.test_routes import enrol_brand, ok
+from tests.api.people import Person, listings_on, person, verified_holder
+from tests.api.test_routes import ok
 
 from assay.api.app import create_app
 from assay.domain.access import Role
@@ -24,8 +24,10 @@ def admin(app: Assay) -> Person:
 
 
 @pytest.fixture
-def brand(client: TestClient, admin: Person) -> tuple[dict[str, str], int]:
-    return enrol_brand(client, admin)
+def brand(app: Assay) -> tuple[dict[str, str], int]:
+    """A rights holder's member, and its verified right."""
+    member, right_id = verified_holder(app)
+    return member.headers, right_id
 
 
 def problem_of(response: Any, status: int) -> dict[str, Any]:
@@ -45,12 +47,12 @@ RIGHT = {"mark": "QUORVEX", "office": "EUIPO", "registration_number": "0199", "c
          "expires_on": "2034-06-30"}
 
 
-@pytest.mark.parametrize("owned", [{"id": 7}, {"status": "verified"}, {"holder_id": 2},
-                                   {"created_at": "2026-01-01T00:00:00Z"}, {"strikes": 0}])
-def test_a_field_the_server_owns_is_refused(client: TestClient, brand: Any, owned: dict[str, Any]) -> None:
+def test_a_field_the_server_owns_is_refused(client: TestClient, brand: Any) -> None:
     headers, _ = brand
-    refused = client.post("/v1/rights", headers=headers, json={**RIGHT, **owned})
-    assert fields(refused) == [f"body.{next(iter(owned))}"]
+    for name, value in (("id", 7), ("status", "verified"), ("holder_id", 2), ("created_at", "2026-01-01T00:00:00Z"),
+                        ("strikes", 0)):
+        refused = client.post("/v1/rights", headers=headers, json={**RIGHT, name: value})
+        assert fields(refused) == [f"body.{name}"]
 
 
 def test_bad_json_and_wrong_types_name_the_field(client: TestClient, admin: Person, brand: Any) -> None:
@@ -162,3 +164,24 @@ def test_the_rate_limit_answers_429_with_retry_after(app: Assay) -> None:
         for _ in range(3):
             ok(client.get("/health/live"))
         assert problem_of(client.get("/health/live"), 429)["detail"].startswith("too many requests for this address")
+
+
+def test_a_bulk_notice_checks_its_fields_like_a_notice(app: Assay, client: TestClient, brand: Any) -> None:
+    headers, right_id = brand
+    listings_on(app, "bazaar", "s-1", "L-1")
+    form = {"right_ids": str(right_id), "explanation": "Replicas of the Quorvex Stride 1.", "signature": "J. Doe",
+            "good_faith": "true", "accurate": "true"}
+    csv = {"file": ("notice.csv", b"listing\nbazaar:L-1\n", "text/csv")}
+    too_big = client.post("/v1/notices/bulk/upload", headers=headers, files=csv,
+                          data={**form, "right_ids": "99999999999999999999"})
+    assert fields(too_big) == ["right_ids"]
+    nul = client.post("/v1/notices/bulk/upload", headers=headers, files=csv, data={**form, "signature": "J.\x00Doe"})
+    assert fields(nul) == ["body.signature"]
+    rows = {"right_ids": [right_id], "explanation": "Replicas.", "signature": "J. Doe", "good_faith": True,
+            "accurate": True, "rows": [{"listing": "bazaar:L-1"}]}
+    assert fields(client.post("/v1/notices/bulk", headers=headers, json={**rows, "good_faith": "true"})) \
+        == ["body.good_faith"]
+    assert fields(client.post("/v1/notices/bulk", headers=headers, json={**rows, "right_ids": [2**31]})) \
+        == ["body.right_ids.0"]
+    filed = ok(client.post("/v1/notices/bulk/upload", headers=headers, files=csv, data=form), 201)
+    assert filed["result"]["filed"] == 1 and filed["result"]["rejected"] == []

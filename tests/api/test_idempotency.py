@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.api.people import integration, listing_record, person, seller_record
-from tests.api.test_routes import enrol_brand, notice_body, ok
+from tests.api.people import listings_on, person, verified_holder
+from tests.api.test_routes import notice_body, ok
 
 from assay.domain.access import Role
 from assay.domain.notices import Notice
@@ -21,15 +21,11 @@ from assay.store.tables import idempotency_keys
 
 
 @pytest.fixture
-def filer(app: Assay, client: TestClient) -> tuple[dict[str, str], dict[str, Any]]:
+def filer(app: Assay) -> tuple[dict[str, str], dict[str, Any]]:
     """A rights holder with a verified right, and a notice body naming two listings."""
-    admin = person(app, Role.ADMIN, "admin@coalition.example")
-    market, _ = integration(app, "bazaar")
-    ok(client.put("/v1/marketplace/sellers", headers=market.headers, json={"records": [seller_record("s-1", "bazaar")]}))
-    ok(client.put("/v1/marketplace/listings", headers=market.headers, json={"records": [
-        listing_record("L-1", "s-1", "bazaar"), listing_record("L-2", "s-1", "bazaar")]}))
-    brand, right_id = enrol_brand(client, admin)
-    return brand, notice_body(right_id, "bazaar:L-1", "bazaar:L-2")
+    member, right_id = verified_holder(app)
+    listings_on(app, "bazaar", "s-1", "L-1", "L-2")
+    return member.headers, notice_body(right_id, "bazaar:L-1", "bazaar:L-2")
 
 
 def notices_filed(app: Assay) -> int:

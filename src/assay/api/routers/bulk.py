@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
-from pydantic import Field
+from pydantic import Field, StrictBool
 from starlette.concurrency import run_in_threadpool
 
-from assay.api.deps import Caller, Work, role
+from assay.api import problems, schemas
+from assay.api.deps import Caller, Id, Work, role
 from assay.api.schemas import In, Out
 from assay.domain import access
 from assay.domain.access import Principal, Role
@@ -19,16 +20,16 @@ from assay.domain.notices import InfringementType
 from assay.services import bulk_notices, jobs
 from assay.services.bulk_notices import BulkResult, BulkRow, TooLarge
 
-router = APIRouter(prefix="/v1", tags=["notices"])
+router = APIRouter(prefix="/v1", tags=["notices"], responses=problems.responses(404, 409, 413))
 Holder = Annotated[Principal, Depends(role(Role.HOLDER))]
 
 
 class BulkNoticeIn(In):
-    right_ids: list[int] = Field(min_length=1, max_length=50)
+    right_ids: list[schemas.Id] = Field(min_length=1, max_length=50)
     infringement_type: InfringementType = InfringementType.COUNTERFEIT
     explanation: str = Field(min_length=1, max_length=10_000)
-    good_faith: bool
-    accurate: bool
+    good_faith: StrictBool
+    accurate: StrictBool
     signature: str = Field(min_length=1, max_length=300)
     rows: list[dict[str, Any]] = Field(min_length=1, description=(
         f"Up to {bulk_notices.MAX_ROWS:,} rows `{{\"listing\": ..., \"evidence\": ...}}`; a listing is an Assay "
@@ -129,6 +130,8 @@ def _ids(text: str) -> list[int]:
         raise ValidationFailed([f"right_ids: {text!r} is not a list of numbers (e.g. 3,7)"]) from None
     if not ids:
         raise ValidationFailed(["right_ids: name at least one verified right"])
+    if not all(1 <= i <= schemas.MAX_ID for i in ids):
+        raise ValidationFailed([f"right_ids: ids run from 1 to {schemas.MAX_ID}"])
     return ids
 
 
@@ -139,8 +142,8 @@ async def bulk_notice_upload(
     file: Annotated[UploadFile, File(description="CSV (UTF-8; , ; tab or | delimited) or XLSX; the first row "
                                                  "names the columns `listing` and, optionally, `evidence`")],
     right_ids: Annotated[str, Form(description="comma-separated ids of your verified rights", max_length=500)],
-    explanation: Annotated[str, Form(min_length=1, max_length=10_000)],
-    signature: Annotated[str, Form(min_length=1, max_length=300)],
+    explanation: Annotated[str, Form(min_length=1, max_length=10_000, pattern=schemas.NO_NUL)],
+    signature: Annotated[str, Form(min_length=1, max_length=300, pattern=schemas.NO_NUL)],
     good_faith: Annotated[bool, Form()],
     accurate: Annotated[bool, Form()],
     infringement_type: Annotated[InfringementType, Form()] = InfringementType.COUNTERFEIT,
@@ -161,7 +164,7 @@ async def bulk_notice_upload(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
-def get_job(job_id: int, principal: Caller, uow: Work) -> JobOut:
+def get_job(job_id: Id, principal: Caller, uow: Work) -> JobOut:
     """A job's progress (`done` of `total` rows) and, once done, its result."""
     job = jobs.get_job(uow, job_id)
     if not (principal.is_staff or job.user_id == principal.user_id
