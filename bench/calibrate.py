@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from assay.demo.generator import generate
+from assay.detection.activity import SellerActivity
 from assay.detection.score import Model
 from assay.services.feed_reader import chunks
 from assay.services.scan import Rejects, build_detector, image_hashes
@@ -29,18 +30,25 @@ HONEST = ("authorized_reseller", "second_hand", "accessory", "everyday_word", "u
 
 
 def examples(root: Path, labels: Path) -> tuple[list[str], list[dict], list[dict]]:
-    """One row per (listing, candidate brand): its features, and whether it is the infringed brand."""
+    """One row per (listing, candidate brand): its features, and whether it is the infringed brand.
+    As the scan does, the sellers are looked at across all their listings before any is judged."""
     truth = {row["listing_id"]: row for row in map(json.loads, labels.read_text().splitlines())}
     detector = build_detector(root, Rejects(None))
-    rows, listings = [], []
+    activity = SellerActivity(detector)
+    judged = []
     for chunk in chunks(root / "listings.jsonl", "listings", detector.fx, 0, 0, 1000):
         hashes = [image_hashes(root, record.images) for _, record in chunk.accepted]
         for (_, record), matches in zip(chunk.accepted, detector.image_matches(hashes), strict=True):
-            label = truth[record.listing_id]
-            listings.append(label)
-            for brand_id, evidence in detector.evidence(record, matches).items():
-                rows.append({"listing": record.listing_id, "features": sorted({e.feature for e in evidence}),
-                             "positive": bool(label["infringing"] and label["brand_id"] == brand_id)})
+            activity.add(record)
+            judged.append((record, matches))
+    detector = detector.knowing(activity.signals())
+    rows, listings = [], []
+    for record, matches in judged:
+        label = truth[record.listing_id]
+        listings.append(label)
+        for brand_id, evidence in detector.evidence(record, matches).items():
+            rows.append({"listing": record.listing_id, "features": sorted({e.feature for e in evidence}),
+                         "positive": bool(label["infringing"] and label["brand_id"] == brand_id)})
     names = sorted({f for row in rows for f in row["features"]})
     return names, rows, listings
 

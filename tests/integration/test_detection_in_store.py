@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from tests.integration.snapshots import listing, seller, write_jsonl, write_snapshot
 
+from assay.detection.activity import FEATURE
 from assay.domain.model import Brand, Listing, ListingStatus, RightsHolder
 from assay.domain.notices import Lane, Notice, NoticeSource
 from assay.domain.reasons import AutomatedDecision, StatementOfReasons
@@ -147,3 +148,16 @@ def test_every_new_or_changed_listing_is_judged_as_it_arrives(app, tmp_path):
     Ingest(app, root, scan=False).run()
     assert "GENUINE" not in suggested(app)
     assert scan_store(lambda: app.uow("worker"), only_pending=True).listings == 1
+
+
+def test_a_new_account_listing_many_branded_items_cheaply_is_a_reason_in_its_suggestions(app, tmp_path):
+    fresh = {**seller("s-fresh"), "registered_at": "2026-05-20T00:00:00Z"}  # 12 days before the clock's time
+    cheap = [listing(f"FRESH-{n}", "s-fresh", title=f"QUORVEX Stride {n} sneakers", price=30, currency="USD")
+             for n in range(12)]
+    load(app, write_snapshot(tmp_path / "snap", sellers=SELLERS + [fresh], listings=LISTINGS + cheap,
+                             fx={"EUR": 1.08}))
+    rows = suggested(app)
+    signal = {s["kind"]: s for s in rows["FRESH-0"]["signals"]}[FEATURE]
+    assert signal["weight"] > 0
+    assert signal["detail"].startswith("seller s-fresh's account is 12 days old and lists 12 items naming protected")
+    assert FEATURE not in {s["kind"] for s in rows["FAKE-1"]["signals"]}  # s-lux registered long before

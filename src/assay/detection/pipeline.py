@@ -5,7 +5,8 @@ processes, and on Ray workers, and gives the same answer everywhere."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assay.detection import context
@@ -53,6 +54,14 @@ class Detector:
         self.images = images  # refs are "official:<brand_id>:<sku>" or "taken_down:<brand_id>:<listing>"
         self.model = model or Model.shipped()
         self.marks = MarkIndex.build((b.brand_id, list(b.marks)) for b in self.brands.values())
+        self.seller_signals: Mapping[tuple[str, str], Evidence] = {}  # (marketplace, seller id) -> signal
+
+    def knowing(self, seller_signals: Mapping[tuple[str, str], Evidence]) -> Detector:
+        """This detector, with what a first look at all the listings found about their sellers
+        (see `activity`): the signal joins the evidence of each of the seller's listings."""
+        informed = copy.copy(self)
+        informed.seller_signals = dict(seller_signals)
+        return informed
 
     # -- the verdict ----------------------------------------------------------------------
     def judge(self, listing: ListingRecord, photos: Sequence[Sequence[str]] = ()) -> Flag | None:
@@ -133,6 +142,9 @@ class Detector:
             found.append(Evidence("seller_banned", f"seller {listing.seller_id} is banned"))
         elif seller is not None and seller.linked_to_banned:
             found.append(Evidence("seller_linked_to_banned", f"seller {listing.seller_id} {seller.linked_to_banned}"))
+        signal = self.seller_signals.get((listing.marketplace, listing.seller_id))
+        if signal is not None:
+            found.append(signal)
         return found
 
     def _brand_evidence(self, listing: ListingRecord, brand: BrandProfile) -> list[Evidence]:
@@ -145,14 +157,40 @@ class Detector:
         else:
             found.append(Evidence("other_category", f"category {listing.category!r} is outside {brand.name}'s "
                                                     f"registered categories ({', '.join(sorted(brand.categories))})"))
-        price = usd(float(listing.price), listing.currency, self.fx)
-        reference = brand.reference_price(listing.category)
-        if price is not None and reference:
+        prices = self._prices(listing, brand)
+        if prices is not None:
+            price, reference = prices
             ratio = price / reference
             band = next((name for limit, name in PRICE_BANDS if ratio < limit), "price_near_msrp")
             found.append(Evidence(band, f"{price:,.2f} USD is {ratio:.0%} of {brand.name}'s catalog price "
                                         f"({reference:,.2f} USD) in {listing.category}"))
         return found
+
+    def _prices(self, listing: ListingRecord, brand: BrandProfile) -> tuple[float, float] | None:
+        """The listing's price and the brand's catalog price in its category, both in USD, if known."""
+        price = usd(float(listing.price), listing.currency, self.fx)
+        reference = brand.reference_price(listing.category)
+        return (price, reference) if price is not None and reference else None
+
+    # -- what a seller's activity counts (see `activity`) --------------------------------------
+    def protected_offer(self, listing: ListingRecord) -> tuple[bool, float | None]:
+        """Whether the listing offers goods under a protected mark, and its price as a share of
+        that brand's catalog price (the highest share when it names several brands; None if
+        unknown). A mark counts in a category its brand registered it for, from a seller the
+        brand did not authorize, and not when it only says what an accessory fits."""
+        ratios: list[float | None] = []
+        for field, text in (("title", listing.title), ("description", listing.description)):
+            for hit in self.marks.find(text, field=field) if text else ():
+                brand = self.brands[hit.brand_id]
+                if listing.seller_id in brand.authorized or context.nominative_use(text, hit.span) \
+                        or not context.category_matches(listing.category, brand.categories):
+                    continue
+                prices = self._prices(listing, brand)
+                ratios.append(prices[0] / prices[1] if prices else None)
+        if not ratios:
+            return False, None
+        known = [r for r in ratios if r is not None]
+        return True, max(known) if len(known) == len(ratios) else None
 
     # -- images ------------------------------------------------------------------------------
     def image_matches(self, per_listing: Sequence[Sequence[Sequence[str]]]) -> list[list[tuple[str, str, str, int]]]:

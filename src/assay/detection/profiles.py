@@ -69,6 +69,12 @@ class SellerBook:
     def get(self, marketplace: str, seller_id: str) -> SellerProfile | None:
         return self.sellers.get((marketplace, seller_id))
 
+    def newest_registration(self) -> datetime | None:
+        return max((seller.registered_at for seller in self.sellers.values()), default=None)
+
+    def registered_since(self, moment: datetime) -> dict[tuple[str, str], SellerProfile]:
+        return {key: seller for key, seller in self.sellers.items() if seller.registered_at > moment}
+
     @classmethod
     def build(cls, records: Iterable[SellerRecord]) -> SellerBook:
         records = list(records)

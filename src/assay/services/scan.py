@@ -5,23 +5,36 @@ everywhere), the official catalog photos are fingerprinted into a hash bank, the
 listings stream through the detector in chunks: in this process, in worker processes
 (`--workers`, both cores by default), or on Ray (`--engine ray`). Every engine runs the
 same `Detector` on the same chunks and writes flags in listing order, so their outputs
-are identical."""
+are identical.
+
+One signal is about a seller rather than a listing: a new account listing many branded
+items cheaply (`detection.activity`). As the listings stream past, the driver counts
+what the sellers that may be new list; when the file ends, the listings of the sellers
+it fires for are judged again with it, and their flags take the place of the first ones.
+That second look costs a fraction of the few listings new accounts hold, where a first
+pass over the whole file before judging would cost every listing a second parse."""
 
 from __future__ import annotations
 
+import heapq
 import json
 import multiprocessing
 import os
+from array import array
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from assay.detection.activity import SellerActivity, SellerKey
 from assay.detection.images import HashBank
 from assay.detection.pipeline import Detector, Flag
 from assay.detection.profiles import SellerBook, brand_profile
+from assay.detection.score import INFRINGING, SUSPECT
+from assay.domain.errors import DomainError
 from assay.domain.feeds import ListingRecord
-from assay.services.feed_reader import Chunk, chunks, reject_line
+from assay.services.feed_reader import Chunk, chunks, reject_line, validate
 from assay.services.images import pdq_variants
 from assay.services.ingest import check_snapshot
 
@@ -34,6 +47,14 @@ class ScanSummary:
     infringing: int = 0
     suspect: int = 0
     rejected: int = 0
+
+    def count(self, flag: Flag) -> None:
+        self.infringing += flag.verdict == INFRINGING
+        self.suspect += flag.verdict == SUSPECT
+
+    def uncount(self, verdict: str) -> None:
+        self.infringing -= verdict == INFRINGING
+        self.suspect -= verdict == SUSPECT
 
     def line(self) -> str:
         return (f"scan: {self.listings:,} listings judged, {self.infringing:,} infringing, {self.suspect:,} suspect, "
@@ -133,21 +154,87 @@ def scan(root: Path, out: Path, *, rejects_path: Path | None = None, engine: str
             judged = judged_on_ray(detector, root, stream, workers)
         else:
             judged = _local(detector, root, stream, workers)
-        last = 0
-        with out.open("w", encoding="utf-8") as flags:
-            for chunk, results in judged:
-                rejects.add("listings.jsonl", chunk.rejects)
-                summary.listings += len(chunk.accepted)
-                for flag in results:
-                    if flag is not None:
-                        flags.write(json.dumps(flag.as_json(), ensure_ascii=False) + "\n")
-                        summary.infringing += flag.verdict == "infringing"
-                        summary.suspect += flag.verdict == "suspect"
-                if progress:
-                    progress(chunk.end_offset - last)
-                last = chunk.end_offset
+        activity = SellerActivity(detector)
+        new_sellers_lines, flag_lines = _write_flags(judged, out, activity, rejects, summary, progress)
+        signals = activity.signals()
+        if signals:
+            lines = sorted(line for seller in signals for line in new_sellers_lines[seller])
+            _second_look(detector.knowing(signals), root, lines, out, flag_lines, summary, workers)
         summary.rejected = rejects.count
     finally:
         if rejects_file:
             rejects_file.close()
     return summary
+
+
+def _write_flags(judged: Iterator[tuple[Chunk, list]], out: Path, activity: SellerActivity, rejects: Rejects,
+                 summary: ScanSummary, progress: Callable[[int], None] | None) -> tuple[dict[SellerKey, list[int]], array]:
+    """Write the flags in listing order, counting what the sellers that may be new list as the
+    listings pass. Returns the lines of those sellers' listings, and the line of each flag."""
+    new_sellers_lines: dict[SellerKey, list[int]] = defaultdict(list)
+    flag_lines = array("q")
+    last = 0
+    with out.open("w", encoding="utf-8") as flags:
+        for chunk, results in judged:
+            rejects.add("listings.jsonl", chunk.rejects)
+            summary.listings += len(chunk.accepted)
+            for (line, record), flag in zip(chunk.accepted, results, strict=True):
+                if activity.add(record):
+                    new_sellers_lines[(record.marketplace, record.seller_id)].append(line)
+                if flag is not None:
+                    flags.write(_flag_line(flag))
+                    flag_lines.append(line)
+                    summary.count(flag)
+            if progress:
+                progress(chunk.end_offset - last)
+            last = chunk.end_offset
+    return new_sellers_lines, flag_lines
+
+
+def _flag_line(flag: Flag) -> str:
+    return json.dumps(flag.as_json(), ensure_ascii=False) + "\n"
+
+
+# -- the second look: sellers that only all their listings together show -----------------------
+
+def _second_look(detector: Detector, root: Path, lines: list[int], out: Path, flag_lines: array,
+                 summary: ScanSummary, workers: int) -> None:
+    """Judge again, knowing what the first look found about their sellers, the listings at
+    `lines`, and put their flags in the flags file in place of the first ones. New accounts
+    list few of a snapshot's listings, so the local engine serves whatever engine judged the rest.
+    Its worker processes, even for one chunk: this process must not search faiss before it
+    forks (faiss's OpenMP threads do not survive a fork), so that the next scan can fork too."""
+    records = _listings_at(root / "listings.jsonl", lines, detector.fx)
+    stream = (Chunk(records[i:i + CHUNK], [], 0, 0, last=False) for i in range(0, len(records), CHUNK))
+    fresh = [(line, flag) for chunk, results in _local(detector, root, stream, workers)
+             for (line, _), flag in zip(chunk.accepted, results, strict=True) if flag is not None]
+    again = set(lines)
+
+    def kept(first: TextIO) -> Iterator[tuple[int, str]]:
+        for line, text in zip(flag_lines, first, strict=True):
+            if line in again:
+                summary.uncount(json.loads(text)["verdict"])
+            else:
+                yield line, text
+
+    merged = out.with_name(out.name + ".partial")
+    with out.open(encoding="utf-8") as first, merged.open("w", encoding="utf-8") as flags:
+        for _, text in heapq.merge(kept(first), ((line, _flag_line(flag)) for line, flag in fresh)):
+            flags.write(text)
+    for _, flag in fresh:
+        summary.count(flag)
+    os.replace(merged, out)
+
+
+def _listings_at(path: Path, lines: list[int], fx: dict[str, float] | None) -> list[tuple[int, ListingRecord]]:
+    """The listings at these line numbers, read again; only those lines are parsed. The first look
+    accepted them, so they validate."""
+    wanted, found = set(lines), []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number in wanted:
+                record, error = validate("listings", json.loads(raw), fx)
+                if record is None:
+                    raise DomainError(f"listings.jsonl: line {number} changed during the scan ({error})")
+                found.append((number, record))
+    return found

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
+from assay.detection.activity import NEW_ACCOUNT, SellerActivity, SellerKey
 from assay.detection.images import HashBank
 from assay.detection.pipeline import Detector, Flag
 from assay.detection.profiles import SellerBook, brand_profile
+from assay.detection.score import Evidence
 from assay.domain import feeds
 from assay.domain.errors import DomainError, NotFound, NotPermitted, ValidationFailed
 from assay.domain.model import Brand, Listing, ListingStatus, Marketplace, Product, RightsHolder, Seller, TrademarkRight
@@ -56,7 +58,18 @@ def detector_from_store(uow: UnitOfWork) -> tuple[Detector, dict[str, int]]:
         feeds.SellerRecord(s.seller_ref, markets[s.marketplace_id], s.store_name, s.registered_at, s.is_banned,
                            s.identity) for s in session.scalars(select(Seller)))
     detector = Detector([brand_profile(r, fx) for r in records], sellers, fx, HashBank.build(bank))
-    return detector, brand_ids
+    return detector.knowing(_new_accounts(uow, detector)), brand_ids
+
+
+def _new_accounts(uow: UnitOfWork, detector: Detector) -> dict[SellerKey, Evidence]:
+    """The seller signal of accounts new at the clock's time: their listings that are up, counted."""
+    activity = SellerActivity(detector, now=uow.now)
+    query = (select(Listing, Marketplace.code, Seller.seller_ref)
+             .join(Marketplace, Marketplace.id == Listing.marketplace_id).join(Seller, Seller.id == Listing.seller_id)
+             .where(Seller.registered_at > uow.now - NEW_ACCOUNT, Listing.status != ListingStatus.REMOVED))
+    for listing, market, seller in uow.session.execute(query):
+        activity.add(_as_record(listing, market, seller))
+    return activity.signals()
 
 
 def _taken_down_photos(uow: UnitOfWork, pdq: dict[str, str]) -> list[tuple[str, str]]:
