@@ -48,6 +48,8 @@ MAX_ROWS = 100_000
 MAX_BYTES = 32 * 1024 * 1024  # the API passes its own setting
 CHUNK_ROWS = 5_000
 MAX_EVIDENCE = 2_000  # characters of evidence in one row
+MAX_REFERENCE = 500  # characters of a listing reference: a marketplace code and its id
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the store
 COLUMNS = ("listing", "evidence")
 DELIMITERS = ",;\t|"
 SNIFF_CHARS = 64 * 1024
@@ -138,6 +140,10 @@ def _row(number: int, listing: str, evidence: str, extra: Sequence[str] = ()) ->
         problem = "the row has more cells than the header names columns"
     elif not listing:
         problem = "listing: empty; give an Assay id or marketplace:listing_id"
+    elif "\x00" in listing or "\x00" in evidence:
+        problem = "the row holds a NUL character, which no listing reference or evidence has"
+    elif len(listing) > MAX_REFERENCE:
+        problem = f"listing: {len(listing):,} characters, at most {MAX_REFERENCE}"
     elif len(evidence) > MAX_EVIDENCE:
         problem = f"evidence: {len(evidence):,} characters, at most {MAX_EVIDENCE:,}"
     return BulkRow(number, listing, evidence, problem)
@@ -424,7 +430,8 @@ def _check_rows(uow: UnitOfWork, rows: Sequence[BulkRow]) -> list[Verdict]:
 
 def _listing_key(reference: str) -> int | tuple[str, str] | None:
     if reference.isascii() and reference.isdigit():
-        return int(reference)
+        number = int(reference)
+        return number if number <= MAX_ID else 0  # past the ids the store gives: id 0, which no listing has
     marketplace, _, ref = reference.partition(":")
     return (marketplace, ref) if marketplace and ref else None
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from assay.api import problems
 from assay.api.deps import PageParams, Work, role
 from assay.api.schemas import Out, WebhookIn, WebhookOut
 from assay.domain.access import Principal, Role
@@ -52,7 +53,7 @@ def _market(principal: Principal) -> int:
     return principal.marketplace_id
 
 
-@router.get("", response_model=WebhookOut)
+@router.get("", response_model=WebhookOut, responses=problems.responses(404))
 def get_endpoint(principal: Integration, uow: Work) -> WebhookOut:
     endpoint = webhooks.endpoint_of(uow, _market(principal))
     if endpoint is None:
@@ -72,7 +73,7 @@ def set_endpoint(body: WebhookIn, request: Request, principal: Integration, uow:
     return WebhookOut(url=endpoint.url, secret=secret, created_at=endpoint.created_at, updated_at=endpoint.updated_at)
 
 
-@router.post("/rotate-secret", response_model=WebhookOut)
+@router.post("/rotate-secret", response_model=WebhookOut, responses=problems.responses(404))
 def rotate_secret(principal: Integration, uow: Work) -> WebhookOut:
     """A new signing secret, used from the next attempt on."""
     secret = webhooks.rotate_secret(uow, _market(principal))
