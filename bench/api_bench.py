@@ -33,7 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert, select, text
+from databases import fresh_database  # bench/databases.py, beside this script
+from sqlalchemy import insert, select
 
 from assay.domain.access import Role, Scope
 from assay.domain.model import ListingStatus, SellerStatus
@@ -43,20 +44,8 @@ from assay.store import database
 from assay.store.tables import listings as listings_table
 from assay.store.tables import sellers as sellers_table
 
-POSTGRES = os.environ.get("ASSAY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "bench-secret-bench-secret-bench-secret"
 MARKET = "bazaar"
-
-
-def fresh_database(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'api-bench.db'}"
-    engine = database.make_engine(POSTGRES)
-    with engine.begin() as connection:
-        connection.execute(text('DROP SCHEMA IF EXISTS "bench_api" CASCADE'))
-        connection.execute(text('CREATE SCHEMA "bench_api"'))
-    engine.dispose()
-    return f"{POSTGRES}?options=-csearch_path%3Dbench_api"
 
 
 class Receiver:
@@ -177,7 +166,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="assay-api-bench-"))
-    url = fresh_database(args.database, workdir)
+    url = fresh_database(args.database, workdir, "api")
     receiver = Receiver()
     spare = 60_000  # listings for the sustained phase
     started = time.perf_counter()

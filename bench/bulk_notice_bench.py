@@ -30,6 +30,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from databases import fresh_database  # bench/databases.py, beside this script
 from sqlalchemy import select, text
 
 from assay.domain.errors import ValidationFailed
@@ -44,22 +45,10 @@ from assay.store.audit_log import verify_log
 from assay.store.repository import insert_rows
 from assay.store.tables import listings, marketplaces, seller_identity_keys, sellers
 
-POSTGRES = os.environ.get("ASSAY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MARKET = "bazaar"
 NOTICE = dict(infringement_type=InfringementType.COUNTERFEIT, good_faith=True, accurate=True, signature="J. Doe",
               explanation="Replicas of the Quorvex Stride 1 under the QUORVEX mark, sold at a tenth of the MSRP.")
 MIX = [1] * 6 + [2] * 3 + [3, 5, 12]  # listings per seller, repeated: a quarter of sellers close
-
-
-def fresh_database(kind: str, workdir: Path, name: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / name}.db"
-    engine = database.make_engine(POSTGRES)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "bench_{name}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "bench_{name}"'))
-    engine.dispose()
-    return f"{POSTGRES}?options=-csearch_path%3Dbench_{name}"
 
 
 def expedited_holder(app: Assay) -> tuple[int, int]:

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+from databases import fresh_database  # bench/databases.py, beside this script
 
 from assay.demo.generator import generate
 from assay.domain import feeds
@@ -29,19 +29,6 @@ from assay.domain.model import Listing, Marketplace, Seller
 from assay.services.app import Assay
 from assay.services.ingest import Ingest
 from assay.store import database
-
-POSTGRES = os.environ.get("ASSAY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def fresh_database(kind: str, workdir: Path, name: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / name}.db"
-    engine = database.make_engine(POSTGRES)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "bench_{name}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "bench_{name}"'))
-    engine.dispose()
-    return f"{POSTGRES}?options=-csearch_path%3Dbench_{name}"
 
 
 def migrated(url: str) -> Assay:
