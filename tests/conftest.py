@@ -76,14 +76,13 @@ def postgres_schema() -> Iterator[Backend]:
     admin.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    """A migrated, empty database on each backend."""
+def empty_database(request: pytest.FixtureRequest, directory: Path) -> Backend:
+    """A migrated, empty database of the requested backend: a copy of the SQLite template in
+    `directory`, or the worker's PostgreSQL schema with every table emptied."""
     if request.param == "sqlite":
-        target = tmp_path / "assay.db"
+        target = directory / "assay.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        yield Backend("sqlite", f"sqlite:///{target}", {})
-        return
+        return Backend("sqlite", f"sqlite:///{target}", {})
     backend = request.getfixturevalue("postgres_schema")
     engine = backend.engine()
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
@@ -91,7 +90,13 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         connection.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
     engine.dispose()
-    yield backend
+    return backend
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """A migrated, empty database on each backend."""
+    return empty_database(request, tmp_path)
 
 
 @pytest.fixture

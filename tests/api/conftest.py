@@ -3,7 +3,6 @@ a client, and people with accounts and bearer tokens."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,17 +10,15 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 from tests.api.people import SECRET
 from tests.api.seed import Seed, seed_world
-from tests.conftest import BACKENDS, T0, Backend
+from tests.conftest import BACKENDS, T0, Backend, empty_database
 
 from assay.api.app import create_app
 from assay.api.settings import Settings
 from assay.services import accounts
 from assay.services.app import Assay
 from assay.services.clock import ManualClock
-from assay.store.tables import metadata
 
 PLENTY = 1_000_000  # requests a minute: rate limits stay out of the way unless a test is about them
 
@@ -54,24 +51,12 @@ def client(server: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def module_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def module_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
     """An empty database kept for a whole module, for read-mostly tests over one seeded world.
 
     PostgreSQL reuses the worker's schema: tests run one at a time per worker, and a module's
     tests run together, so nothing else truncates it while the module runs."""
-    if request.param == "sqlite":
-        target = tmp_path_factory.mktemp("world") / "assay.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        yield Backend("sqlite", f"sqlite:///{target}", {})
-        return
-    backend = request.getfixturevalue("postgres_schema")
-    engine = backend.engine()
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        connection.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
-    engine.dispose()
-    yield backend
+    return empty_database(request, tmp_path_factory.mktemp("world"))
 
 
 @dataclass
