@@ -4,6 +4,8 @@ reordering or an append behind the application's back is reported where it happe
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -219,3 +221,28 @@ def test_same_instant_in_the_same_zone_hashes_the_same():
     fields = content(1)
     again = {**fields, "at": datetime.fromisoformat(fields["at"].isoformat())}
     assert event_hash(seq=1, prev_hash=GENESIS_HASH, **fields) == event_hash(seq=1, prev_hash=GENESIS_HASH, **again)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(before=st.none() | st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4),
+       after=st.none() | st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4),
+       reason=st.none() | st.text(), actor=st.text(), seq=st.integers(min_value=1, max_value=2**62),
+       at=st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=2)),
+                                                  timezone(timedelta(hours=-5, minutes=-30))])))
+def test_the_hash_is_sha256_of_the_canonical_json_array(before, after, reason, actor, seq, at):
+    """The definition logs already written were hashed by: events serialised piece by piece for
+    speed must hash exactly as the whole array serialised at once."""
+    fields = {**content(3), "at": at, "before": before, "after": after, "reason": reason, "actor": actor}
+    array = [seq, fields["at"].isoformat(timespec="microseconds"), fields["actor"], fields["action"],
+             fields["entity_type"], fields["entity_id"], before, after, reason, fields["request_id"], GENESIS_HASH]
+    try:
+        body = json.dumps(array, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate is no text a person wrote, nor storable
+        return
+    assert event_hash(seq=seq, prev_hash=GENESIS_HASH, **fields) == hashlib.sha256(body).hexdigest()

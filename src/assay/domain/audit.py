@@ -7,7 +7,9 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -29,6 +31,48 @@ class AuditEvent:
     hash: str
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, fixed separators and unescaped text: the same value always
+    gives the same string, on every database and Python version."""
+    return _CANONICAL.encode(value)
+
+
+def _text(value: str | None) -> str:
+    """`canonical_json` of a text or nothing, without the encoder's dispatch: events hold many."""
+    return "null" if value is None else encode_basestring(value)
+
+
+def _moment(at: datetime) -> str:
+    """An event's time as its canonical JSON. The events of one transaction share it, so it is
+    remembered; by offset too, since equal instants in other zones are equal but print otherwise."""
+    return _moment_in(at, at.utcoffset())
+
+
+@lru_cache(maxsize=256)
+def _moment_in(at: datetime, offset: timedelta | None) -> str:
+    return _text(at.isoformat(timespec="microseconds"))
+
+
+def event_content(
+    *, at: datetime, actor: str, action: str, entity_type: str, entity_id: str, before_json: str, after_json: str,
+    reason: str | None, request_id: str | None,
+) -> str:
+    """What an event says, as the middle of its canonical JSON (`before_json` and `after_json`
+    are `canonical_json` of before and after). Built apart from the event's place in the chain,
+    so that appending many events serialises each once, for the hash and for storage alike."""
+    return ",".join((_moment(at), _text(actor), _text(action), _text(entity_type),
+                     _text(entity_id), before_json, after_json, _text(reason), _text(request_id)))
+
+
+def chain_hash(seq: int, content: str, prev_hash: str) -> str:
+    """The hash of the canonical JSON array [seq, at, actor, action, entity_type, entity_id,
+    before, after, reason, request_id, prev_hash], given its middle from `event_content`."""
+    return hashlib.sha256(f"[{seq},{content},{_text(prev_hash)}]".encode()).hexdigest()
+
+
 def event_hash(
     *,
     seq: int,
@@ -43,14 +87,10 @@ def event_hash(
     request_id: str | None,
     prev_hash: str,
 ) -> str:
-    # Canonical JSON (sorted keys, fixed separators, microsecond UTC time) so that the
-    # same event hashes the same on every database and Python version.
-    body = json.dumps(
-        [seq, at.isoformat(timespec="microseconds"), actor, action, entity_type, entity_id,
-         before, after, reason, request_id, prev_hash],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    content = event_content(at=at, actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
+                            before_json=canonical_json(before), after_json=canonical_json(after), reason=reason,
+                            request_id=request_id)
+    return chain_hash(seq, content, prev_hash)
 
 
 def rehash(event: AuditEvent) -> str:

@@ -11,7 +11,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.event import listen
 from sqlalchemy.orm import Session, SessionTransaction
 
-from assay.domain.audit import AuditEvent, ChainBreak, event_hash, verify_chain
+from assay.domain.audit import (
+    AuditEvent,
+    ChainBreak,
+    canonical_json,
+    chain_hash,
+    event_content,
+    event_hash,
+    verify_chain,
+)
 from assay.store.repository import insert_rows
 from assay.store.tables import audit_events, audit_head
 
@@ -72,10 +80,17 @@ class PendingEvents:
         rows = []
         for fields in events:
             seq += 1
-            digest = event_hash(seq=seq, prev_hash=prev_hash, **fields)
-            rows.append({**fields, "seq": seq, "prev_hash": prev_hash, "hash": digest})
+            # before and after are serialised once: the hash covers the very text that is stored
+            before, after = canonical_json(fields["before"]), canonical_json(fields["after"])
+            content = event_content(at=fields["at"], actor=fields["actor"], action=fields["action"],
+                                    entity_type=fields["entity_type"], entity_id=fields["entity_id"],
+                                    before_json=before, after_json=after, reason=fields["reason"],
+                                    request_id=fields["request_id"])
+            digest = chain_hash(seq, content, prev_hash)
+            rows.append({**fields, "before": before, "after": after, "seq": seq, "prev_hash": prev_hash,
+                         "hash": digest})
             prev_hash = digest
-        insert_rows(session.connection(), audit_events, rows)
+        insert_rows(session.connection(), audit_events, rows, json_text=("before", "after"))
         session.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev_hash))
 
     def _begun(self, session: Session, transaction: SessionTransaction) -> None:
