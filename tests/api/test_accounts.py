@@ -151,3 +151,23 @@ def test_enrolment_opens_the_holder_and_its_first_account_together(app: Assay, c
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "email"
     with app.uow() as uow:  # the holder of a refused enrolment is not kept without its account
         assert [h.name for h in uow.repo.all(RightsHolder)] == ["Quorvex Sports Ltd"]
+
+
+def test_a_token_shows_when_it_was_last_used_to_the_minute(app: Assay, client: TestClient, clock: ManualClock) -> None:
+    admin = person(app, Role.ADMIN, "admin@coalition.example")
+    issued = ok(client.post("/v1/tokens", headers=admin.headers, json={"name": "nightly"}), 201)
+
+    def last_used() -> Any:
+        listed = {t["id"]: t for t in ok(client.get("/v1/tokens", headers=admin.headers))}
+        return listed[issued["token_id"]]["last_used_at"]
+
+    assert last_used() is None
+    first_use = clock.now()
+    ok(client.get("/v1/me", headers=bearer(issued["token"])))
+    assert last_used() == first_use.isoformat().replace("+00:00", "Z")
+    clock.advance(timedelta(seconds=30))
+    ok(client.get("/v1/me", headers=bearer(issued["token"])))
+    assert last_used() == first_use.isoformat().replace("+00:00", "Z")  # within the minute: not written again
+    clock.advance(timedelta(seconds=45))
+    ok(client.get("/v1/me", headers=bearer(issued["token"])))
+    assert last_used() == clock.now().isoformat().replace("+00:00", "Z")

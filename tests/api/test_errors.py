@@ -3,6 +3,9 @@ the store, and no answer shows the server's insides."""
 
 from __future__ import annotations
 
+import logging
+import socket
+import uuid
 from typing import Any
 
 import pytest
@@ -164,6 +167,42 @@ def test_the_rate_limit_answers_429_with_retry_after(app: Assay) -> None:
         for _ in range(3):
             ok(client.get("/health/live"))
         assert problem_of(client.get("/health/live"), 429)["detail"].startswith("too many requests for this address")
+
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379")
+def test_server_processes_sharing_redis_share_the_limit(app: Assay) -> None:
+    """Two servers (as behind a load balancer) count the same token together; each alone, it
+    would let through three requests a minute of its own."""
+    admin = person(app, Role.ADMIN, "admin@coalition.example")
+    prefix = f"assay-test-{uuid.uuid4().hex}"  # concurrent test runs share the Redis
+    shared = [create_app(api_settings(rate_limit_per_token=3, rate_limit_storage=REDIS, rate_limit_prefix=prefix), app)
+              for _ in range(2)]
+    with TestClient(shared[0]) as first, TestClient(shared[1]) as second:
+        ok(first.get("/v1/me", headers=admin.headers))
+        ok(second.get("/v1/me", headers=admin.headers))
+        ok(first.get("/v1/me", headers=admin.headers))
+        assert "at most 3 a minute" in problem_of(second.get("/v1/me", headers=admin.headers), 429)["detail"]
+
+
+def test_an_unreachable_limit_store_lets_requests_through_and_says_so(app: Assay, caplog: Any) -> None:
+    admin = person(app, Role.ADMIN, "admin@coalition.example")
+    nowhere = api_settings(rate_limit_per_token=1, rate_limit_storage="redis://127.0.0.1:9/0")
+    with TestClient(create_app(nowhere, app)) as client, caplog.at_level(logging.ERROR, "assay.api"):
+        for _ in range(3):
+            ok(client.get("/v1/me", headers=admin.headers))
+    outages = [r for r in caplog.records if "rate limits are off" in r.getMessage()]
+    assert len(outages) == 1  # once for the outage, not once a request
 
 
 def test_a_bulk_notice_checks_its_fields_like_a_notice(app: Assay, client: TestClient, brand: Any) -> None:

@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, assay: Assay | None = None) -> 
     problems.install(app)
     # Starlette runs the middleware added last first: context, then authentication, limits, idempotency.
     app.add_middleware(Idempotency, assay=assay)
-    app.add_middleware(RateLimit, per_token=settings.rate_limit_per_token, per_address=settings.rate_limit_per_address)
+    app.add_middleware(RateLimit, per_token=settings.rate_limit_per_token, per_address=settings.rate_limit_per_address,
+                       storage=settings.rate_limit_storage, prefix=settings.rate_limit_prefix)
     app.add_middleware(Authentication, assay=assay, key=settings.token_key)
     app.add_middleware(RequestContext)
     for module in (accounts, holders, notices, bulk, market, webhooks, detection, public):

@@ -13,9 +13,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
@@ -116,13 +117,18 @@ class Authentication(_HttpOnly):
 
 
 class RateLimit(_HttpOnly):
-    """Per token and per client address, a moving one-minute window; 429 with Retry-After."""
+    """Per token and per client address, a moving one-minute window; 429 with Retry-After.
+    The counts live where `storage` says: in this process (memory://), or in Redis (redis://...)
+    shared by every server process. If Redis cannot be reached, requests go through unlimited
+    (an outage of the counter must not become an outage of the API) and the log says so."""
 
-    def __init__(self, app: ASGIApp, *, per_token: int, per_address: int) -> None:
+    def __init__(self, app: ASGIApp, *, per_token: int, per_address: int, storage: str = "memory://",
+                 prefix: str = "assay") -> None:
         super().__init__(app)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(rate_limit_storage(storage, prefix))
         self.per_token = RateLimitItemPerMinute(per_token)
         self.per_address = RateLimitItemPerMinute(per_address)
+        self.counting = True  # false while the storage is unreachable: logged once, not per request
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         principal = _state(scope).get("principal")
@@ -130,14 +136,41 @@ class RateLimit(_HttpOnly):
         if principal is not None:
             checks.append((self.per_token, "token", str(principal.token_id)))
         for item, kind, key in checks:
-            if not self.limiter.hit(item, kind, key):
-                reset_at, _ = self.limiter.get_window_stats(item, kind, key)
-                wait = max(1, math.ceil(reset_at - time.time()))
+            try:
+                allowed = await self.limiter.hit(item, kind, key)
+                wait = 0 if allowed else await self._wait(item, kind, key)
+            except Exception:
+                self._counting(False)
+                break
+            self._counting(True)
+            if not allowed:
                 response = problem(429, f"too many requests for this {kind}: at most {item.amount} a minute; "
                                         f"retry in {wait} s", headers={"Retry-After": str(wait)})
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    async def _wait(self, item: RateLimitItem, kind: str, key: str) -> int:
+        reset_at, _ = await self.limiter.get_window_stats(item, kind, key)
+        return max(1, math.ceil(reset_at - time.time()))
+
+    def _counting(self, counting: bool) -> None:
+        if counting != self.counting:
+            if counting:
+                log.warning("rate limits are counted again: their storage answers")
+            else:
+                log.error("rate limits are off: their storage cannot be reached", exc_info=True)
+            self.counting = counting
+
+
+def rate_limit_storage(uri: str, prefix: str) -> Storage:
+    """The async storage for a memory:// or redis:// (rediss://) URI."""
+    scheme = uri.split("://", 1)[0]
+    if scheme == "memory":
+        return storage_from_string("async+memory://")
+    if scheme in ("redis", "rediss"):
+        return storage_from_string(f"async+{uri}", key_prefix=prefix, implementation="redispy")
+    raise ValueError(f"rate limit storage {scheme}://: use memory:// or redis://host:port/db")
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # Requests per minute, per token and per client address.
     rate_limit_per_token: int = Field(default=1200, ge=1)
     rate_limit_per_address: int = Field(default=2400, ge=1)
+    # Where the counts live: memory:// (each server process counts alone) or redis://host:port/db
+    # (shared by every process); the prefix keeps deployments sharing one Redis apart.
+    rate_limit_storage: str = Field(default="memory://", pattern=r"^(memory|redis|rediss)://")
+    rate_limit_prefix: str = Field(default="assay", min_length=1, max_length=100)
     max_upload_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     bulk_rows_inline: int = Field(default=1000, ge=1)  # more rows than this run as a job
     background_workers: bool = True  # webhook dispatcher and job runner threads inside the server
