@@ -7,7 +7,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -674,6 +674,22 @@ def webhooks_set(marketplace: str, url: str, allow_private: AllowPrivate = False
     with open_app().uow(actor) as uow:
         secret = webhooks.set_endpoint(uow, uow.repo.marketplace(marketplace).id, url, allow_private=allow_private)
     console.print(f"{marketplace} receives its webhooks at {url}\nsigning secret: {secret}", highlight=False)
+
+
+@webhooks_app.command("rotate")
+@friendly
+def webhooks_rotate(
+    marketplace: str, actor: Actor = "cli",
+    overlap_hours: Annotated[int, typer.Option(min=0, max=168, help="Hours the old secret keeps signing too.")] = 24,
+) -> None:
+    """Give a marketplace a new signing secret; prints it. The old one signs beside it for a while."""
+    from assay.services import webhooks
+
+    with open_app().uow(actor) as uow:
+        secret = webhooks.rotate_secret(uow, uow.repo.marketplace(marketplace).id,
+                                        overlap=timedelta(hours=overlap_hours))
+    until = f"; the old one signs too for {overlap_hours} h" if overlap_hours else "; the old one no longer signs"
+    console.print(f"{marketplace}'s new signing secret: {secret}{until}", highlight=False)
 
 
 @webhooks_app.command("deliver")

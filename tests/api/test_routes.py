@@ -233,3 +233,24 @@ def test_the_queue_lists_the_earliest_deadline_first(app: Assay, client: TestCli
     assert [i["id"] for i in queue] == first["queued"]
     queue = ok(client.get("/v1/review/queue", headers=admin.headers))
     assert [i["id"] for i in queue] == first["queued"] + second["queued"]
+
+
+def test_a_marketplace_rotates_its_webhook_secret_with_an_overlap(app: Assay, clock: Any) -> None:
+    market, _ = integration(app, "bazaar")
+    with TestClient(create_app(api_settings(allow_private_webhooks=True), app)) as client:
+        first = ok(client.put("/v1/marketplace/webhook", headers=market.headers,
+                              json={"url": "http://127.0.0.1:9/hooks"}))
+        assert first["secret"].startswith("whsec_") and first["previous_secret_until"] is None
+        rotated = ok(client.post("/v1/marketplace/webhook/rotate-secret", headers=market.headers))
+        assert rotated["secret"] not in (None, first["secret"])
+        until = (clock.now() + timedelta(hours=24)).isoformat().replace("+00:00", "Z")
+        assert rotated["previous_secret_until"] == until
+        shown = ok(client.get("/v1/marketplace/webhook", headers=market.headers))
+        assert shown["secret"] is None and shown["previous_secret_until"] == until
+        at_once = ok(client.post("/v1/marketplace/webhook/rotate-secret", headers=market.headers,
+                                 json={"overlap_hours": 0}))
+        assert at_once["previous_secret_until"] is None
+        for body, field in (({"overlap_hours": 169}, "body.overlap_hours"), ({"secret": "mine"}, "body.secret")):
+            refused = client.post("/v1/marketplace/webhook/rotate-secret", headers=market.headers, json=body)
+            assert refused.status_code == 422, refused.text
+            assert field in refused.text

@@ -418,6 +418,40 @@ def test_an_endpoint_is_registered_with_a_secret_that_is_never_recorded(app, rec
     assert secret not in repr(trail) and rotated not in repr(trail)
 
 
+def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends(app, clock, receiver, dispatchers):
+    world = world_with_listing(app, "L1", "L2", "L3")
+    market = market_id(app)
+    old = register(app, receiver.url)
+    with app.uow("marketplace") as uow:
+        new = webhooks.rotate_secret(uow, market, overlap=timedelta(hours=2))
+        assert webhooks.endpoint_of(uow, market).previous_secret_until == clock.now() + timedelta(hours=2)
+    remove(world, "L1")
+    dispatchers(app).deliver_due()
+    headers, body = receiver.received[-1]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(old).verify(body, headers) == Webhook(new).verify(body, headers)  # a receiver on either accepts
+
+    clock.advance(timedelta(hours=2))
+    remove(world, "L2")
+    dispatchers(app).deliver_due()
+    headers, body = receiver.received[-1]
+    Webhook(new).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(body, headers)
+    with app.uow("marketplace") as uow:
+        assert webhooks.endpoint_of(uow, market).previous_secret_until is None
+        newest = webhooks.rotate_secret(uow, market, overlap=timedelta(0))  # no overlap: the old one ends now
+        with pytest.raises(ValidationFailed, match="overlap: between 0 and 168 hours"):
+            webhooks.rotate_secret(uow, market, overlap=timedelta(days=8))
+    remove(world, "L3")
+    dispatchers(app).deliver_due()
+    headers, body = receiver.received[-1]
+    assert len(headers["webhook-signature"].split(" ")) == 1
+    Webhook(newest).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new).verify(body, headers)
+
+
 def test_pages_of_the_log_are_bounded(app):
     world_with_listing(app)
     with app.uow() as uow:
@@ -494,12 +528,18 @@ def test_the_command_line_registers_sends_and_shows_the_log(backend, app, receiv
     assert refused.exit_code == 1 and "a loopback address" in refused.output
     registered = cli.invoke(cli_app, ["webhooks", "set", MARKET, receiver.url, "--allow-private"])
     assert registered.exit_code == 0, registered.output
-    secret = registered.output.split("signing secret: ")[1].split()[0]
+    first = registered.output.split("signing secret: ")[1].split()[0]
+    rotated = cli.invoke(cli_app, ["webhooks", "rotate", MARKET, "--overlap-hours", "0"])
+    assert rotated.exit_code == 0 and "the old one no longer signs" in rotated.output, rotated.output
+    secret = rotated.output.split("new signing secret: ")[1].split(";")[0]
+    assert secret != first
 
     sent = cli.invoke(cli_app, ["webhooks", "deliver", "--once", "--allow-private"])
     assert sent.exit_code == 0, sent.output
     assert "attempts 1; events pending 0, delivered 1, failed 0" in " ".join(sent.output.split())
     [(headers, body)] = receiver.received
     assert Webhook(secret).verify(body, headers)["type"] == "listing.removed"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(first).verify(body, headers)
     shown = cli.invoke(cli_app, ["webhooks", "log", MARKET])
     assert shown.exit_code == 0 and "listing.removed" in shown.output and "200" in shown.output

@@ -437,11 +437,19 @@ class WebhookIn(In):
     url: str = Field(min_length=8, max_length=2000)
 
 
+class RotateSecretIn(In):
+    overlap_hours: int = Field(default=24, ge=0, le=168, description=(
+        "how long the previous secret keeps signing beside the new one (each request then carries "
+        "both signatures), so your receiver can switch without rejecting a delivery; 0 ends it at once"))
+
+
 class WebhookOut(Out):
     url: str
     secret: str | None = Field(default=None, description="the signing secret: shown when it is set")
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    previous_secret_until: datetime | None = Field(
+        default=None, description="after a rotation, until when the previous secret signs too")
 
 
 # -- reports ---------------------------------------------------------------------------------------------------------

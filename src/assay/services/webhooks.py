@@ -47,6 +47,8 @@ LISTING_REINSTATED = "listing.reinstated"
 SELLER_CLOSED = "seller.closed"
 MAX_PAGE = 500
 ANSWER_SHOWN = 200  # bytes of a failed answer kept in the delivery log
+ROTATION_OVERLAP = timedelta(hours=24)  # how long the old secret signs too after a rotation, by default
+MAX_ROTATION_OVERLAP = timedelta(days=7)
 
 
 class EventStatus(StrEnum):
@@ -126,6 +128,7 @@ class Endpoint:
     url: str
     created_at: datetime
     updated_at: datetime
+    previous_secret_until: datetime | None = None  # the secret before the last rotation signs too until then
 
 
 def set_endpoint(
@@ -157,15 +160,23 @@ def set_endpoint(
     return secret
 
 
-def rotate_secret(uow: UnitOfWork, marketplace_id: int, *, commit: bool = True) -> str:
-    """A new signing secret, used from the next attempt on; the old one stops verifying at once."""
+def rotate_secret(uow: UnitOfWork, marketplace_id: int, *, overlap: timedelta = ROTATION_OVERLAP,
+                  commit: bool = True) -> str:
+    """A new signing secret, used from the next attempt on. For `overlap` the old one signs too
+    (Standard Webhooks sends both signatures), so a receiver verifying with either keeps working
+    while it switches; with no overlap the old one stops verifying at once."""
+    if not timedelta(0) <= overlap <= MAX_ROTATION_OVERLAP:
+        raise ValidationFailed([f"overlap: between 0 and {MAX_ROTATION_OVERLAP.days * 24} hours"])
     current = _endpoint_row(uow, marketplace_id)
     if current is None:
         raise NotFound("webhook endpoint of marketplace", marketplace_id)
     secret = new_secret()
-    uow.session.execute(update(webhook_endpoints).where(webhook_endpoints.c.id == current.id)
-                        .values(secret=secret, updated_at=uow.now))
-    uow.record("webhook.secret_rotated", "marketplace", marketplace_id, reason="new signing secret")
+    until = uow.now + overlap if overlap else None
+    uow.session.execute(update(webhook_endpoints).where(webhook_endpoints.c.id == current.id).values(
+        secret=secret, previous_secret=current.secret if until else None, previous_secret_until=until,
+        updated_at=uow.now))
+    uow.record("webhook.secret_rotated", "marketplace", marketplace_id,
+               after={"previous_secret_until": until.isoformat() if until else None}, reason="new signing secret")
     if commit:
         uow.commit()
     return secret
@@ -178,7 +189,15 @@ def new_secret() -> str:
 
 def endpoint_of(uow: UnitOfWork, marketplace_id: int) -> Endpoint | None:
     row = _endpoint_row(uow, marketplace_id)
-    return None if row is None else Endpoint(row.marketplace_id, row.url, row.created_at, row.updated_at)
+    if row is None:
+        return None
+    until = row.previous_secret_until if row.previous_secret_until and row.previous_secret_until > uow.now else None
+    return Endpoint(row.marketplace_id, row.url, row.created_at, row.updated_at, until)
+
+
+def signing_secrets(secret: str, previous: str | None, previous_until: datetime | None, now: datetime) -> list[str]:
+    """The secrets a request is signed with: the current one, and the one before while it overlaps."""
+    return [secret, previous] if previous and previous_until and previous_until > now else [secret]
 
 
 def _endpoint_row(uow: UnitOfWork, marketplace_id: int) -> Row[Any] | None:
@@ -321,7 +340,7 @@ class _Claimed:
     attempt: int
     body: str
     url: str
-    secret: str
+    secrets: list[str]  # each signs the request: the current secret, and the previous one during a rotation
 
 
 @dataclass(frozen=True)
@@ -395,7 +414,8 @@ class Dispatcher:
         e, ep = webhook_events, webhook_endpoints
         with self.app.uow("webhooks") as uow:
             rows = uow.session.execute(
-                select(e.c.id, e.c.message_id, e.c.marketplace_id, e.c.attempts, e.c.payload, ep.c.url, ep.c.secret)
+                select(e.c.id, e.c.message_id, e.c.marketplace_id, e.c.attempts, e.c.payload, ep.c.url, ep.c.secret,
+                       ep.c.previous_secret, ep.c.previous_secret_until)
                 .join(ep, ep.c.marketplace_id == e.c.marketplace_id)
                 .where(e.c.status == EventStatus.PENDING.value, e.c.next_attempt_at <= uow.now)
                 .order_by(e.c.next_attempt_at, e.c.id).limit(self.batch_size)
@@ -406,8 +426,10 @@ class Dispatcher:
             uow.session.execute(update(e).where(e.c.id.in_([r.id for r in rows]))
                                 .values(next_attempt_at=uow.now + self.retry.lease))
             uow.commit()
+            now = uow.now
         return [_Claimed(r.id, r.message_id, r.marketplace_id, r.attempts + 1,
-                         json.dumps(r.payload, ensure_ascii=False, separators=(",", ":")), r.url, r.secret)
+                         json.dumps(r.payload, ensure_ascii=False, separators=(",", ":")), r.url,
+                         signing_secrets(r.secret, r.previous_secret, r.previous_secret_until, now))
                 for r in rows]
 
     def _attempt(self, claimed: _Claimed, unreachable_since: str | None) -> _Outcome:
@@ -438,7 +460,8 @@ class Dispatcher:
             "user-agent": "Assay-Webhooks/1",
             "webhook-id": claimed.message_id,
             "webhook-timestamp": str(int(signed_at.timestamp())),
-            "webhook-signature": Webhook(claimed.secret).sign(claimed.message_id, signed_at, claimed.body),
+            "webhook-signature": " ".join(Webhook(secret).sign(claimed.message_id, signed_at, claimed.body)
+                                          for secret in claimed.secrets),
         }
         for address in addresses[:-1]:
             try:

@@ -393,6 +393,9 @@ webhook_endpoints = Table(
     Column("marketplace_id", ForeignKey("marketplaces.id"), nullable=False, unique=True),
     Column("url", String(2000), nullable=False),
     Column("secret", String(200), nullable=False),  # whsec_..., the Standard Webhooks form
+    # after a rotation the old secret signs too, until then, so receivers can switch without a gap
+    Column("previous_secret", String(200)),
+    Column("previous_secret_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )

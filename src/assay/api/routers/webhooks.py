@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from assay.api import problems
 from assay.api.deps import PageParams, Work, role
-from assay.api.schemas import Out, WebhookIn, WebhookOut
+from assay.api.schemas import Out, RotateSecretIn, WebhookIn, WebhookOut
 from assay.domain.access import Principal, Role
 from assay.domain.errors import NotFound
 from assay.services import webhooks
@@ -55,10 +55,7 @@ def _market(principal: Principal) -> int:
 
 @router.get("", response_model=WebhookOut, responses=problems.responses(404))
 def get_endpoint(principal: Integration, uow: Work) -> WebhookOut:
-    endpoint = webhooks.endpoint_of(uow, _market(principal))
-    if endpoint is None:
-        raise NotFound("webhook endpoint", "of your marketplace")
-    return WebhookOut(url=endpoint.url, created_at=endpoint.created_at, updated_at=endpoint.updated_at)
+    return _shown(uow, principal)
 
 
 @router.put("", response_model=WebhookOut)
@@ -68,18 +65,24 @@ def set_endpoint(body: WebhookIn, request: Request, principal: Integration, uow:
     this answer shows. URLs on private, loopback or link-local addresses are refused."""
     secret = webhooks.set_endpoint(uow, _market(principal), body.url,
                                    allow_private=request.app.state.settings.allow_private_webhooks)
-    endpoint = webhooks.endpoint_of(uow, _market(principal))
-    assert endpoint is not None
-    return WebhookOut(url=endpoint.url, secret=secret, created_at=endpoint.created_at, updated_at=endpoint.updated_at)
+    return _shown(uow, principal, secret)
 
 
 @router.post("/rotate-secret", response_model=WebhookOut, responses=problems.responses(404))
-def rotate_secret(principal: Integration, uow: Work) -> WebhookOut:
-    """A new signing secret, used from the next attempt on."""
-    secret = webhooks.rotate_secret(uow, _market(principal))
+def rotate_secret(principal: Integration, uow: Work, body: RotateSecretIn | None = None) -> WebhookOut:
+    """A new signing secret, used from the next attempt on. The previous one signs beside it for
+    `overlap_hours` (24 unless you say), so deploy the new secret to your receiver within that time."""
+    overlap = timedelta(hours=(body or RotateSecretIn()).overlap_hours)
+    return _shown(uow, principal, webhooks.rotate_secret(uow, _market(principal), overlap=overlap))
+
+
+def _shown(uow: Work, principal: Principal, secret: str | None = None) -> WebhookOut:
+    """The endpoint as its marketplace sees it; the secret only in the answer that sets it."""
     endpoint = webhooks.endpoint_of(uow, _market(principal))
-    assert endpoint is not None
-    return WebhookOut(url=endpoint.url, secret=secret, created_at=endpoint.created_at, updated_at=endpoint.updated_at)
+    if endpoint is None:
+        raise NotFound("webhook endpoint", "of your marketplace")
+    return WebhookOut(url=endpoint.url, secret=secret, created_at=endpoint.created_at, updated_at=endpoint.updated_at,
+                      previous_secret_until=endpoint.previous_secret_until)
 
 
 @router.get("/deliveries", response_model=list[DeliveryOut])
