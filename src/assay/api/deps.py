@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Select
 
 from assay.api.problems import Forbidden, Unauthorized
 from assay.api.schemas import MAX_ID
 from assay.api.settings import Settings
 from assay.domain.access import Principal, Role, Scope
+from assay.services import views
 from assay.store.uow import UnitOfWork
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -73,6 +75,14 @@ PublicWork = Annotated[UnitOfWork, Depends(public_work)]
 class Paging:
     limit: int
     offset: int
+
+    def answer(self, rows: list[Any], total: int) -> dict[str, Any]:
+        """A list route's answer: the page's rows, with how many the filters leave in all."""
+        return {"items": rows, "total": total, "limit": self.limit, "offset": self.offset}
+
+    def of(self, uow: UnitOfWork, query: Select) -> dict[str, Any]:
+        """The page of `query` this request asks for, as a list route answers it."""
+        return self.answer(*views.page(uow, query, self.limit, self.offset))
 
 
 async def paging(limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -5,9 +5,10 @@ as SQL filters, so a page never holds another tenant's rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 
 from assay.domain import access
 from assay.domain.access import Principal, Role
@@ -30,56 +31,49 @@ def page(uow: UnitOfWork, query: Select, limit: int, offset: int) -> tuple[list[
     return rows, total
 
 
-def _nothing(query: Select, column: Any) -> Select:
-    return query.where(column.is_(None) & column.is_not(None))
-
-
 # -- rights holders, rights, brands ---------------------------------------------------------------------
-def holder(uow: UnitOfWork, p: Principal, holder_id: int) -> RightsHolder:
-    found = uow.session.get(RightsHolder, holder_id)
-    if found is None or not access.sees_holder(p, holder_id):
-        raise NotFound("rights holder", holder_id)
+def _visible(uow: UnitOfWork, kind: str, entity: type[T], entity_id: int, sees: Callable[[T], bool]) -> T:
+    """The object, if it exists and the caller may see it; else NotFound, the same either way."""
+    found = uow.session.get(entity, entity_id)
+    if found is None or not sees(found):
+        raise NotFound(kind, entity_id)
     return found
+
+
+def _holders_own(query: Select, p: Principal, holder_column: Any) -> Select:
+    """Staff see every row; a rights holder its own; anyone else none."""
+    if p.is_staff:
+        return query
+    return query.where(holder_column == p.holder_id) if p.role is Role.HOLDER else query.where(false())
+
+
+def holder(uow: UnitOfWork, p: Principal, holder_id: int) -> RightsHolder:
+    return _visible(uow, "rights holder", RightsHolder, holder_id, lambda h: access.sees_holder(p, h.id))
 
 
 def right(uow: UnitOfWork, p: Principal, right_id: int) -> TrademarkRight:
-    found = uow.session.get(TrademarkRight, right_id)
-    if found is None or not access.sees_holder(p, found.holder_id):
-        raise NotFound("right", right_id)
-    return found
+    return _visible(uow, "right", TrademarkRight, right_id, lambda r: access.sees_holder(p, r.holder_id))
 
 
 def rights_query(p: Principal, status: str | None) -> Select:
     query = select(TrademarkRight).order_by(TrademarkRight.id)
     if status:
         query = query.where(TrademarkRight.status == status)
-    if not p.is_staff:
-        query = query.where(TrademarkRight.holder_id == p.holder_id) if p.role is Role.HOLDER \
-            else _nothing(query, TrademarkRight.id)
-    return query
+    return _holders_own(query, p, TrademarkRight.holder_id)
 
 
 def brand(uow: UnitOfWork, p: Principal, brand_id: int) -> Brand:
-    found = uow.session.get(Brand, brand_id)
-    if found is None or not access.sees_holder(p, found.holder_id):
-        raise NotFound("brand", brand_id)
-    return found
+    return _visible(uow, "brand", Brand, brand_id, lambda b: access.sees_holder(p, b.holder_id))
 
 
 def brands_query(p: Principal) -> Select:
-    query = select(Brand).order_by(Brand.id)
-    if not p.is_staff:
-        query = query.where(Brand.holder_id == p.holder_id) if p.role is Role.HOLDER else _nothing(query, Brand.id)
-    return query
+    return _holders_own(select(Brand).order_by(Brand.id), p, Brand.holder_id)
 
 
 # -- notices and items ----------------------------------------------------------------------------------------
 def notice(uow: UnitOfWork, p: Principal, notice_id: int) -> Notice:
     """A notice as a whole is its filer's (and staff's): it may name many sellers' listings."""
-    found = uow.session.get(Notice, notice_id)
-    if found is None or not access.sees_holder(p, found.holder_id):
-        raise NotFound("notice", notice_id)
-    return found
+    return _visible(uow, "notice", Notice, notice_id, lambda n: access.sees_holder(p, n.holder_id))
 
 
 def notices_query(p: Principal, lane: str | None, source: str | None) -> Select:
@@ -88,9 +82,7 @@ def notices_query(p: Principal, lane: str | None, source: str | None) -> Select:
         query = query.where(Notice.lane == lane)
     if source:
         query = query.where(Notice.source == source)
-    if not p.is_staff:
-        query = query.where(Notice.holder_id == p.holder_id) if p.role is Role.HOLDER else _nothing(query, Notice.id)
-    return query
+    return _holders_own(query, p, Notice.holder_id)
 
 
 def item(uow: UnitOfWork, p: Principal, item_id: int) -> NoticeItem:
@@ -135,10 +127,7 @@ def case_trail(uow: UnitOfWork, p: Principal, item_id: int) -> list[AuditEvent]:
 
 # -- sellers, listings, strikes -------------------------------------------------------------------------------
 def seller(uow: UnitOfWork, p: Principal, seller_id: int) -> Seller:
-    found = uow.session.get(Seller, seller_id)
-    if found is None or not access.sees_seller(p, seller_id, found.marketplace_id):
-        raise NotFound("seller", seller_id)
-    return found
+    return _visible(uow, "seller", Seller, seller_id, lambda s: access.sees_seller(p, s.id, s.marketplace_id))
 
 
 def sellers_query(p: Principal, status: str | None) -> Select:
@@ -151,7 +140,7 @@ def sellers_query(p: Principal, status: str | None) -> Select:
         return query.where(Seller.marketplace_id == p.marketplace_id)
     if p.role is Role.SELLER:
         return query.where(Seller.id == p.seller_id)
-    return _nothing(query, Seller.id)
+    return query.where(false())
 
 
 def strikes(uow: UnitOfWork, p: Principal, seller_id: int) -> list[Strike]:
@@ -165,10 +154,8 @@ def seller_statements(uow: UnitOfWork, p: Principal, seller_id: int) -> list[Sta
 
 
 def listing(uow: UnitOfWork, p: Principal, listing_id: int) -> Listing:
-    found = uow.session.get(Listing, listing_id)
-    if found is None or not access.sees_listing(p, found.seller_id, found.marketplace_id):
-        raise NotFound("listing", listing_id)
-    return found
+    return _visible(uow, "listing", Listing, listing_id,
+                    lambda li: access.sees_listing(p, li.seller_id, li.marketplace_id))
 
 
 def listings_query(p: Principal, *, seller_id: int | None, status: str | None, q: str | None) -> Select:
@@ -204,7 +191,7 @@ def suggestions_page(uow: UnitOfWork, p: Principal, *, status: str | None, brand
             query = query.where(column == value)
     if not p.is_staff:
         query = query.where(Brand.holder_id == p.holder_id) if p.role is Role.HOLDER \
-            else _nothing(query, suggestions.c.id)
+            else query.where(false())
     total = uow.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = [dict(r) for r in uow.session.execute(query.limit(limit).offset(offset)).mappings()]
     return rows, total

@@ -25,7 +25,7 @@ def list_suggestions(principal: Caller, uow: Work, paging: PageParams,
                      verdict: Annotated[str | None, Query(pattern="^(infringing|suspect)$")] = None) -> dict:
     rows, total = views.suggestions_page(uow, principal, status=status, brand_id=brand_id, verdict=verdict,
                                          limit=paging.limit, offset=paging.offset)
-    return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
+    return paging.answer(rows, total)
 
 
 @router.get("/suggestions/{suggestion_id}", response_model=SuggestionOut)

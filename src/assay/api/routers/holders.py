@@ -61,8 +61,7 @@ def claim_right(body: RightIn, principal: Holder, uow: Work) -> object:
 @router.get("/rights", response_model=Page[RightOut])
 def list_rights(principal: Caller, uow: Work, paging: PageParams,
                 status: Annotated[RightStatus | None, Query()] = None) -> dict:
-    rows, total = views.page(uow, views.rights_query(principal, status), paging.limit, paging.offset)
-    return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
+    return paging.of(uow, views.rights_query(principal, status))
 
 
 @router.get("/rights/{right_id}", response_model=RightOut)
@@ -91,8 +90,7 @@ def register_brand(body: BrandIn, principal: Holder, uow: Work) -> object:
 
 @router.get("/brands", response_model=Page[BrandOut])
 def list_brands(principal: Caller, uow: Work, paging: PageParams) -> dict:
-    rows, total = views.page(uow, views.brands_query(principal), paging.limit, paging.offset)
-    return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
+    return paging.of(uow, views.brands_query(principal))
 
 
 @router.get("/brands/{brand_id}", response_model=BrandOut)

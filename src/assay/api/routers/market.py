@@ -34,8 +34,7 @@ Integration = Annotated[Principal, Depends(role(Role.INTEGRATION))]
 @router.get("/sellers", response_model=Page[SellerOut])
 def list_sellers(principal: Caller, uow: Work, paging: PageParams,
                  status: Annotated[SellerStatus | None, Query()] = None) -> dict:
-    rows, total = views.page(uow, views.sellers_query(principal, status), paging.limit, paging.offset)
-    return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
+    return paging.of(uow, views.sellers_query(principal, status))
 
 
 @router.get("/sellers/{seller_id}", response_model=SellerOut)
@@ -64,8 +63,7 @@ def list_listings(principal: Caller, uow: Work, paging: PageParams,
                   q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL, description="words in the title")]
                   = None) -> dict:
     query = views.listings_query(principal, seller_id=seller_id, status=status, q=q)
-    rows, total = views.page(uow, query, paging.limit, paging.offset)
-    return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
+    return paging.of(uow, query)
 
 
 @router.get("/listings/{listing_id}", response_model=ListingOut)

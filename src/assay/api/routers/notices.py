@@ -95,8 +95,7 @@ def file_notice(body: NoticeIn, principal: Holder, uow: Work, meter: Meter) -> F
 def list_notices(principal: Caller, uow: Work, paging: PageParams,
                  lane: Annotated[Lane | None, Query()] = None,
                  source: Annotated[NoticeSource | None, Query()] = None) -> dict:
-    rows, total = views.page(uow, views.notices_query(principal, lane, source), paging.limit, paging.offset)
-    return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
+    return paging.of(uow, views.notices_query(principal, lane, source))
 
 
 @router.get("/notices/{notice_id}", response_model=NoticeOut)
@@ -120,8 +119,7 @@ def list_items(principal: Caller, uow: Work, paging: PageParams,
                listing_id: IdFilter = None,
                seller_id: IdFilter = None) -> dict:
     query = views.items_query(principal, state=state, listing_id=listing_id, seller_id=seller_id)
-    rows, total = views.page(uow, query, paging.limit, paging.offset)
-    return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
+    return paging.of(uow, query)
 
 
 @router.get("/items/{item_id}", response_model=ItemOut)
