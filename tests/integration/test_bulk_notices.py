@@ -1,5 +1,6 @@
-"""Bulk notices on a real database: the same outcome as filing through `file_notice`,
-rows rejected by number, parts committed one by one, jobs that report progress and resume."""
+"""Bulk notices on a real database: the same outcome as filing through `file_notice`, and as
+a reviewer removing the listings one by one; rows rejected by number, parts committed one by
+one, jobs that report progress and resume."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from tests.conftest import T0
 from tests.integration.world import MARKET, World, build_world, earn_expedited_lane
 
@@ -84,7 +86,7 @@ def dump(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def sweep_world(app: Assay, clock) -> tuple[World, list[str]]:
+def sweep_world(app: Assay, clock, *, expedited: bool = True) -> tuple[World, list[str]]:
     """A holder in the expedited lane and the listings of one sweep, chosen so that filing them
     takes every path: a warning, a restriction, a restriction lifted as old strikes age out, a
     storefront closed at its third strike with a linked account banned with it (their later
@@ -105,7 +107,8 @@ def sweep_world(app: Assay, clock) -> tuple[World, list[str]]:
         for ref in listing_refs:
             world.listing(ref, seller)
     world.file("TWO-2")  # in review: in an open item of this holder
-    earn_expedited_lane(world)
+    if expedited:
+        earn_expedited_lane(world)
     order = ["ONE-1", "TWO-1", "RA-1", "AGED-3", "RA-2", "TWO-2", "RA-3", "RB-1", "RA-4", "NOPE", "AGED-1", "ONE-1"]
     return world, [f"{MARKET}:{ref}" for ref in order] + [str(world.listings["RA-5"])]
 
@@ -159,17 +162,44 @@ def test_a_bulk_notice_files_what_file_notice_files(app, engine, clock):
         assert verify_log(uow.session)[1] is None
 
 
-def outcome(engine: Engine) -> dict[str, Any]:
+def test_removing_at_once_ends_as_a_reviewer_removing_one_by_one(app, engine, clock):
+    """Filing in the expedited lane works out each seller's sanctions in memory, a part at a
+    time; a reviewer's decision applies them through `sanctions`, one removal at a time. Both
+    read the same policies, and must agree: the same sweep, removed at once or filed in the
+    standard lane and then removed item by item, ends with the same listings down, strikes,
+    warnings, restrictions, closures and linked bans, and statements of reasons."""
+    start = clock.now()
+    world, refs = sweep_world(app, clock)
+    bulk(world, rows_of(*refs), chunk_rows=4)
+    at_once = outcome(engine, leave_out="past-")
+
+    reset(engine)
+    clock.set(start)
+    world, refs = sweep_world(app, clock, expedited=False)
+    filed = world.file(listings=refs)
+    assert filed.lane.value == "standard" and len(filed.queued) == 9
+    for item_id in filed.item_ids:
+        world.review(item_id)
+    assert outcome(engine) == at_once
+    assert any(status == "closed" for status, *_ in at_once["sellers"].values())  # the sweep reaches a closure
+
+
+def outcome(engine: Engine, *, leave_out: str = "~") -> dict[str, Any]:
     """What a filing did, in terms that do not depend on how it was cut into notices: each
-    listing's status and the states of its items, each seller's standing and strikes."""
+    listing's status and the states of its items, each seller's standing and strikes. Sellers
+    whose reference starts with `leave_out` are left out, with their listings."""
     with engine.connect() as connection:
-        listing_rows = connection.execute(select(listings.c.id, listings.c.listing_ref, listings.c.status)).all()
+        seller_rows = connection.execute(select(sellers.c.id, sellers.c.seller_ref, sellers.c.status,
+                                                sellers.c.sanction_level, sellers.c.ban_reason)
+                                         .where(sellers.c.seller_ref.not_like(f"{leave_out}%"))).all()
+        kept = [row.id for row in seller_rows]
+        listing_rows = connection.execute(select(listings.c.id, listings.c.listing_ref, listings.c.status)
+                                          .where(listings.c.seller_id.in_(kept))).all()
         items = connection.execute(select(notice_items.c.listing_id, notice_items.c.state)
                                    .order_by(notice_items.c.id)).all()
-        seller_rows = connection.execute(select(sellers.c.id, sellers.c.seller_ref, sellers.c.status,
-                                                sellers.c.sanction_level, sellers.c.ban_reason)).all()
         strike_rows = connection.execute(select(strikes.c.seller_id)).scalars().all()
-        measures = connection.execute(select(statements_of_reasons.c.measure)).scalars().all()
+        measures = connection.execute(select(statements_of_reasons.c.measure)
+                                      .where(statements_of_reasons.c.seller_id.in_(kept))).scalars().all()
     return {
         "listings": {ref: (status, [state for listing_id, state in items if listing_id == id_])
                      for id_, ref, status in listing_rows},
@@ -179,6 +209,15 @@ def outcome(engine: Engine) -> dict[str, Any]:
 
 
 # -- the audit log, written as each transaction commits ----------------------------------------------------------------
+
+def test_rows_written_in_bulk_that_break_a_constraint_raise_an_integrity_error(engine):
+    """PostgreSQL's COPY goes through the driver itself; its errors must read as SQLAlchemy's do,
+    so that a lost race (two filings of one listing at once) answers 409, not 500."""
+    with engine.begin() as connection:
+        insert_rows(connection, marketplaces, [{"code": "twice", "name": "Twice"}])
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        insert_rows(connection, marketplaces, [{"code": "twice", "name": "Twice again"}])
+
 
 def test_events_of_what_was_rolled_back_are_not_written(app):
     """Events wait for their transaction's commit, and go with it when it is rolled back: a whole

@@ -26,7 +26,8 @@ from assay.domain.errors import DomainError, NotFound
 from assay.domain.notices import InfringementType
 from assay.services import bulk_notices
 from assay.services.app import Assay
-from assay.services.bulk_notices import BulkResult, BulkRow, NoticeFields
+from assay.services.bulk_notices import BulkResult, BulkRow
+from assay.services.filing import NoticeFields
 from assay.store.tables import jobs
 from assay.store.uow import UnitOfWork
 

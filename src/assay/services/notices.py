@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assay.domain import statements
-from assay.domain.errors import DomainError, FilingSuspended, NotPermitted, ValidationFailed
+from assay.domain.errors import DomainError, NotPermitted, ValidationFailed
 from assay.domain.model import Listing, ListingStatus, RightsHolder, TrademarkRight
 from assay.domain.notices import (
     InfringementType,
@@ -16,9 +16,9 @@ from assay.domain.notices import (
     NoticeItem,
     NoticeSource,
     Transition,
-    missing_elements,
 )
-from assay.domain.policies import FilerMeasure, choose_lane, filer_measure, filer_record, proactive_lane
+from assay.domain.policies import FilerMeasure, filer_measure
+from assay.services.filing import Filing, ListingFacts, NoticeFields, notice_problems
 from assay.services.sanctions import issue_strike, restore, revoke_strike, take_down
 from assay.services.snapshots import snapshot
 from assay.store.uow import UnitOfWork
@@ -77,66 +77,16 @@ def file_notice(
     """File a notice. Listings that cannot be named (unknown, already down, already in an open
     item of this filer) are rejected one by one with the reason; the rest go ahead. A notice
     missing a required element is kept as incomplete, saying exactly what is missing."""
-    holder = uow.repo.get(RightsHolder, holder_id)
-    if holder.is_suspended(uow.now):
-        raise FilingSuspended(
-            f"{holder.name} is suspended from filing until {holder.suspended_until.isoformat(timespec='minutes')} "
-            "for repeatedly filing manifestly unfounded notices"
-        )
-    problems = missing_elements(right_ids=list(right_ids), explanation=explanation, good_faith=good_faith,
-                                accurate=accurate, signature=signature, listing_refs=[str(x) for x in listings])
-    found = uow.repo.rights(right_ids)
-    rights = []
-    for right_id in right_ids:
-        right = found.get(right_id)
-        if right is None:
-            problems.append(f"rights: right {right_id} not found")
-        elif right.holder_id != holder_id:
-            problems.append(f"rights: right {right_id} belongs to another rights holder")
-        else:
-            rights.append(right)
-            if not right.is_usable(uow.now):
-                problems.append(f"rights: {right.unusable_reason(uow.now)}")
-
+    fields = NoticeFields(holder_id, tuple(right_ids), infringement_type, explanation, good_faith, accurate, signature)
+    rights, problems = notice_problems(uow, fields, names_listings=bool(listings))
     accepted, rejected = _accept_listings(uow, holder_id, listings)
     if not accepted:
         raise ValidationFailed(problems + [f"listing {ref}: {why}" for ref, why in rejected])
-
-    notice = Notice(
-        holder_id=holder_id, right_ids=list(right_ids), infringement_type=infringement_type,
-        explanation=explanation.strip(), evidence=list(evidence), good_faith=good_faith, accurate=accurate,
-        signature=signature.strip(), filed_at=uow.now, filed_by=uow.actor, source=source,
-        incomplete_reasons=problems,
-    )
-    if problems:
-        lane_reasons: tuple[str, ...] = ("the notice is incomplete",)
-    else:
-        if source is NoticeSource.OWN_INITIATIVE:
-            choice = proactive_lane(holder, rights, uow.now)
-        else:
-            record = filer_record(uow.repo.items_decided_since(holder_id, uow.now - uow.policy.record_window),
-                                  uow.now, uow.policy)
-            choice = choose_lane(holder, rights, record, uow.now, uow.policy)
-        notice.lane, lane_reasons = choice.lane, choice.reasons
-    uow.repo.add(notice)
-    for listing in accepted:
-        notice.items.append(NoticeItem(listing_id=listing.id, seller_id=listing.seller_id,
-                                       holder_id=holder_id, filed_at=uow.now))
-    uow.flush()
-    uow.record("notice.filed", "notice", notice.id, after=snapshot(notice), reason="; ".join(lane_reasons))
-    result = FilingResult(notice.id, notice.lane, lane_reasons, incomplete_reasons=problems, rejected=rejected)
-    for item, listing in zip(notice.items, accepted, strict=True):
-        result.item_ids.append(item.id)
-        uow.record("item.filed", "notice_item", item.id, after=snapshot(item, "listing_id", "seller_id", "state"))
-        if problems:
-            record_transition(uow, item.mark_incomplete(uow.now), "; ".join(problems))
-        elif notice.lane is Lane.EXPEDITED:
-            record_transition(uow, item.remove_at_once(uow.now, uow.policy.windows), "; ".join(lane_reasons))
-            _remove(uow, Case(item, notice, listing, rights, holder), decided_by="assay:expedited-lane")
-            result.removed.append(item.id)
-        else:
-            record_transition(uow, item.queue_for_review(uow.now, uow.policy.windows), "; ".join(lane_reasons))
-            result.queued.append(item.id)
+    filing = Filing(uow, fields, rights, [ListingFacts.of(listing) for listing in accepted], evidence=evidence,
+                    source=source, problems=problems)
+    filing.file()
+    result = FilingResult(filing.notice_id, filing.lane, filing.lane_reasons, item_ids=filing.item_ids,
+                          removed=filing.removed, queued=filing.queued, incomplete_reasons=problems, rejected=rejected)
     if commit:  # a caller that records more in the same transaction commits itself
         uow.commit()
     return result

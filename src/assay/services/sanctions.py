@@ -14,7 +14,7 @@ from assay.services import webhooks
 from assay.services.snapshots import snapshot
 from assay.store.uow import UnitOfWork
 
-_ESCALATION = {
+ESCALATION = {
     SanctionLevel.WARNING: Measure.SELLER_WARNED,
     SanctionLevel.RESTRICTION: Measure.STOREFRONT_RESTRICTED,
 }
@@ -55,7 +55,7 @@ def apply_sanctions(uow: UnitOfWork, seller_id: int) -> list[Measure]:
         return [Measure.STOREFRONT_CLOSED]
     before = snapshot(seller, "status", "sanction_level")
     if level > seller.sanction_level:
-        measure = _ESCALATION[level]
+        measure = ESCALATION[level]
         if level is SanctionLevel.RESTRICTION:
             seller.status = SellerStatus.RESTRICTED
         _state_decision(uow, seller, measure, facts)
@@ -90,7 +90,7 @@ def close_and_ban_linked(uow: UnitOfWork, banned: Seller) -> list[int]:
         for other_id, shared in linked_accounts(keys, uow.repo.sellers_sharing(keys, exclude=current.id)).items():
             other = uow.repo.get(Seller, other_id)
             if not other.is_banned:
-                _ban_one(uow, other, f"linked to banned seller {current.seller_ref} by {_describe(shared)}")
+                _ban_one(uow, other, f"linked to banned seller {current.seller_ref} by {describe_shared(shared)}")
                 newly.append(other_id)
                 queue.append(other)
     return newly
@@ -102,7 +102,7 @@ def ban_if_linked_to_banned(uow: UnitOfWork, seller: Seller) -> bool:
     for other_id, shared in uow.repo.sellers_sharing(keys, exclude=seller.id).items():
         other = uow.repo.get(Seller, other_id)
         if other.is_banned:
-            close_and_ban(uow, seller, reason=f"linked to banned seller {other.seller_ref} by {_describe(keys & shared)}")
+            close_and_ban(uow, seller, reason=f"linked to banned seller {other.seller_ref} by {describe_shared(keys & shared)}")
             return True
     return False
 
@@ -153,7 +153,7 @@ def _state_decision(uow: UnitOfWork, seller: Seller, measure: Measure, facts: st
         uow.record(f"seller.{measure.value}", "seller", seller.id, after={"statement": statement.id}, reason=facts)
 
 
-def _describe(keys: frozenset[IdentityKey]) -> str:
+def describe_shared(keys: frozenset[IdentityKey]) -> str:
     return ", ".join(sorted(f"{key.kind.value.replace('_', ' ')}" for key in keys)) or "identity"
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from assay.domain.errors import NotFound
@@ -380,10 +381,14 @@ def insert_rows(
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     into = f"{dialect.identifier_preparer.quote(table.name)} ({quoted})"
     if dialect.name == "postgresql":
-        with connection.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(f"COPY {into} FROM STDIN") as copy:
-            for values in converted:
-                copy.write_row(values)
+        statement = f"COPY {into} FROM STDIN"
+        try:
+            with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+                for values in converted:
+                    copy.write_row(values)
+        except dialect.loaded_dbapi.Error as error:
+            # as SQLAlchemy raises the driver's errors, so that a lost race reads as an IntegrityError
+            raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
     else:
         placeholders = ", ".join("?" * len(names))
         connection.exec_driver_sql(f"INSERT INTO {into} VALUES ({placeholders})", list(converted))
