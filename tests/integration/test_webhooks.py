@@ -365,6 +365,26 @@ def test_a_background_dispatcher_sends_as_soon_as_an_action_commits(app, receive
     assert [p["type"] for p in receiver.payloads()] == ["listing.removed"]
 
 
+def test_a_stopping_dispatcher_leaves_its_backlog_due_for_the_next(app, clock, receiver, dispatchers):
+    """A server shutting down stops after the request in flight, not after every event due;
+    the events it had claimed but not sent are due at once again, not after their lease."""
+    world = world_with_listing(app, *(f"L{n}" for n in range(12)))
+    register(app, receiver.url)
+    close_storefront(app, world.sellers["lux"])  # twelve listings down, thirteen events
+    receiver.delay = 0.2
+    dispatcher = dispatchers(app, batch_size=10)
+    dispatcher.start(poll_interval=60)
+    assert receiver.arrived.wait(10)
+    dispatcher.stop(timeout=10)
+    sent = len(receiver.received)
+    assert 1 <= sent <= 3
+    pending = outbox(app, status="pending")
+    assert len(pending) == 13 - sent
+    assert all(event.next_attempt_at <= clock.now() for event in pending)
+    assert dispatchers(app).deliver_due() == 13 - sent
+    assert sorted(receiver.message_ids()) == sorted(e.message_id for e in outbox(app))
+
+
 # -- where requests may go -------------------------------------------------------------------------------
 
 def test_requests_go_to_the_address_checked_and_not_to_one_the_host_turns_to(app, clock, dispatchers):

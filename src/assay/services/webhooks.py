@@ -388,11 +388,15 @@ class Dispatcher:
 
     # -- one pass ----------------------------------------------------------------------------
     def deliver_due(self) -> int:
-        """Send every event that is due now; returns how many attempts were made."""
+        """Send every event that is due now (or, once `stop()` is called, those already in flight);
+        returns how many attempts were made."""
         attempted = 0
         unreachable: dict[int, str] = {}  # marketplace -> why its endpoint did not answer in this pass
-        while batch := self._claim():
-            for claimed in batch:
+        while not self._stop.is_set() and (batch := self._claim()):
+            for n, claimed in enumerate(batch):
+                if self._stop.is_set():  # a server shutting down must not first work off a backlog
+                    self._release(batch[n:])
+                    break
                 outcome = self._attempt(claimed, unreachable.get(claimed.marketplace_id))
                 if outcome.unreachable:
                     unreachable[claimed.marketplace_id] = outcome.error or "no answer"
@@ -507,6 +511,14 @@ class Dispatcher:
                 after = dict(next_attempt_at=uow.now + self.retry.delay_after(claimed.attempt),
                              last_error=outcome.error)
             uow.session.execute(update(e).where(e.c.id == claimed.event_id).values(attempts=claimed.attempt, **after))
+            uow.commit()
+
+    def _release(self, unsent: list[_Claimed]) -> None:
+        """Give back claimed events not attempted, due at once, rather than after their lease."""
+        e = webhook_events
+        with self.app.uow("webhooks") as uow:
+            uow.session.execute(update(e).where(e.c.id.in_([c.event_id for c in unsent]))
+                                .values(next_attempt_at=uow.now))
             uow.commit()
 
     # -- running in the background ----------------------------------------------------------------
