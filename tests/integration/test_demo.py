@@ -4,6 +4,7 @@ it can be rerun, and it never replaces someone's data unless told to."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import re
 import shutil
@@ -14,13 +15,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from fastapi.testclient import TestClient
 from rich.console import Console
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from assay import cli
+from assay.api.app import create_app
+from assay.api.settings import Settings
 from assay.cli import app as cli_app
+from assay.demo.accounts import create_demo_accounts
 from assay.demo.world import LISTINGS, MARKETPLACE, SELLERS
 from assay.domain.model import ListingStatus, Seller, SellerStatus
 from assay.services.app import Assay
@@ -138,6 +143,44 @@ def test_the_demo_plays_on_a_fresh_sqlite_file(sqlite_url, tmp_path):
         engine.dispose()
     verify = run(sqlite_url, "audit", "verify")
     assert verify.exit_code == 0 and "chain verified" in flat(verify)
+
+
+def readme_api_walkthrough() -> tuple[dict, dict, dict, str]:
+    """The request bodies of the README's API walkthrough, in its order: signing in, the
+    marketplace's listing, the notice; and the notice's Idempotency-Key."""
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    section = text[text.index("## The API"):]
+    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
+    sign_in, listing, notice = (json.loads(" ".join(body.split()))
+                                for body in re.findall(r"-d '(\{.*?\})'", section, re.S))
+    return sign_in, listing, notice, re.search(r"Idempotency-Key: ([\w-]+)", section).group(1)
+
+
+@needs_sqlite
+def test_the_readme_api_walkthrough_works_on_the_demo(sqlite_url):
+    """What a new user pastes from the README after `make demo` does what the README says."""
+    assert demo(sqlite_url).exit_code == 0
+    engine = database.make_engine(sqlite_url)
+    assay = Assay(engine)
+    settings = Settings(_env_file=None, environment="test", secret_key="readme-walkthrough-secret-key")
+    try:
+        _, token = create_demo_accounts(assay, token_key=settings.token_key)
+        sign_in, listing, notice, key = readme_api_walkthrough()
+        with TestClient(create_app(settings, assay)) as client:
+            signed_in = client.post("/v1/auth/token", json=sign_in)
+            assert signed_in.status_code == 201, signed_in.text
+            market = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+            pushed = client.put("/v1/marketplace/listings", headers=market, json=listing)
+            assert pushed.status_code == 200 and pushed.json()["rejected"] == [], pushed.text
+            brand = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+            assert client.get("/v1/rights", headers=brand).json()["items"][0]["id"] == notice["right_ids"][0]
+            filed = client.post("/v1/notices", headers=brand, json=notice)
+            assert filed.status_code == 201, filed.text
+            assert filed.json()["lane"] in ("expedited", "standard") and len(filed.json()["item_ids"]) == 1
+            again = client.post("/v1/notices", headers=brand, json=notice)
+            assert again.json() == filed.json()  # replayed, not filed twice
+    finally:
+        engine.dispose()
 
 
 @needs_sqlite
