@@ -74,6 +74,8 @@ def _object(raw: Any) -> dict[str, Any]:
 
 def _string(record: dict[str, Any], name: str, *, required: bool = True, where: str = "") -> str:
     value = record.get(name)
+    if type(value) is str and value:  # the common case, first: a snapshot has millions of these
+        return value
     if value is None or value == "":
         if required:
             raise RecordError(f"{where}{name}: required")
@@ -85,6 +87,8 @@ def _string(record: dict[str, Any], name: str, *, required: bool = True, where: 
 
 def _strings(record: dict[str, Any], name: str, *, where: str = "", non_empty: bool = False) -> tuple[str, ...]:
     value = record.get(name)
+    if type(value) is list and not value and not non_empty:
+        return ()
     if value is None:
         raise RecordError(f"{where}{name}: required")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -96,6 +100,10 @@ def _strings(record: dict[str, Any], name: str, *, where: str = "", non_empty: b
 
 def _amount(record: dict[str, Any], name: str, *, where: str = "") -> Decimal:
     value = record.get(name)
+    if type(value) is int and value > 0:  # the common cases first (bool is no int here)
+        return Decimal(value)
+    if type(value) is float and 0 < value < math.inf:
+        return Decimal(str(value))
     if value is None:
         raise RecordError(f"{where}{name}: required")
     if isinstance(value, bool) or not isinstance(value, (int, float)):

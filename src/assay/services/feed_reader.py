@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from assay.domain import feeds
 
@@ -19,8 +19,7 @@ VALIDATORS = {
 }
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):  # one per line of a snapshot: a tuple is cheaper to make than a frozen dataclass
     number: int
     end_offset: int
     record: Any | None
@@ -99,9 +98,10 @@ def chunks(path: Path, kind: str, fx: dict[str, float] | None, start_offset: int
     for line in read_lines(path, start_offset, start_line):
         record, error = (None, line.error) if line.error else validate(kind, line.record, fx)
         if record is not None:
-            key = hash(natural_key(record))
+            natural = natural_key(record)
+            key = hash(natural)
             if key in seen:
-                record, error = None, f"duplicate id {natural_key(record)[1]!r}: an earlier line has it"
+                record, error = None, f"duplicate id {natural[1]!r}: an earlier line has it"
             else:
                 seen.add(key)
         if record is None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from assay.detection.normalise import normalise
 from assay.domain import feeds
@@ -30,6 +30,7 @@ from assay.services.sanctions import close_and_ban_linked
 from assay.services.snapshots import jsonable
 from assay.services.suggestions import act_for_opted_in_brands, scan_store
 from assay.store.audit_log import append_event
+from assay.store.bulk import bulk_load, insert_many
 from assay.store.tables import (
     brands,
     feed_changes,
@@ -50,6 +51,7 @@ REQUIRED = ("brands.jsonl", "sellers.jsonl", "listings.jsonl")
 PHASES = ("brands", "sellers", "listings", "done")
 BATCH = 2000
 SNIFF_LINES = 20
+SELLER_CACHE = 200_000  # about 40 MB
 
 
 class SnapshotError(DomainError):
@@ -147,6 +149,8 @@ class Ingest:
         self.marketplace_ids: dict[str, int] = {}
         self.first_load: dict[int, bool] = {}
         self.taken_down = TakenDown()
+        self.seller_cache: dict[tuple[int, str], tuple[int, bool]] = {}
+        self.changes: list[dict[str, Any]] = []  # the feed changes of the batch in hand
 
     @property
     def total_bytes(self) -> int:
@@ -202,25 +206,28 @@ class Ingest:
     def _load(self, name: str, run_id: int, offset: int, line: int, counts: dict[str, Counts]) -> None:
         path = self.root / f"{name}.jsonl"
         last_offset = offset
-        for chunk in chunks(path, name, self.fx, offset, line, self.batch_size):
-            next_phase = PHASES[PHASES.index(name) + 1] if chunk.last else None
-            self._commit(name, run_id, chunk.accepted, chunk.rejects, chunk.end_offset, chunk.end_line, counts,
-                         next_phase=next_phase)
-            self.progress(chunk.end_offset - last_offset)
-            last_offset = chunk.end_offset
+        with bulk_load(self.app.engine) as connection:
+            for chunk in chunks(path, name, self.fx, offset, line, self.batch_size):
+                next_phase = PHASES[PHASES.index(name) + 1] if chunk.last else None
+                self._commit(connection, name, run_id, chunk.accepted, chunk.rejects, chunk.end_offset, chunk.end_line,
+                             counts, next_phase=next_phase)
+                self.progress(chunk.end_offset - last_offset)
+                last_offset = chunk.end_offset
 
-    def _commit(self, name: str, run_id: int, batch: list[tuple[int, Any]], rejects: list[tuple[int, str]],
-                offset: int, line: int, counts: dict[str, Counts], next_phase: str | None = None) -> None:
+    def _commit(self, connection: Connection, name: str, run_id: int, batch: list[tuple[int, Any]],
+                rejects: list[tuple[int, str]], offset: int, line: int, counts: dict[str, Counts],
+                next_phase: str | None = None) -> None:
         """One batch and its checkpoint, in one transaction."""
         now = self.app.clock.now()
-        with self.app.engine.begin() as connection:
+        self.changes = []
+        with connection.begin():
             batch_counts = Counts()
             if batch:
                 rejects = rejects + getattr(self, f"_upsert_{name}")(connection, run_id, batch, batch_counts, now)
+            insert_many(connection, feed_changes, self.changes)
             batch_counts.rejected = len(rejects)
-            if rejects:
-                connection.execute(insert(ingest_rejects), [
-                    {"run_id": run_id, "file": f"{name}.jsonl", "line": n, "reason": reason} for n, reason in rejects])
+            insert_many(connection, ingest_rejects, [
+                {"run_id": run_id, "file": f"{name}.jsonl", "line": n, "reason": reason} for n, reason in rejects])
             counts[name].add(batch_counts)
             checkpoint = {"counts": {k: vars(v) for k, v in counts.items()}}
             if next_phase:
@@ -241,6 +248,12 @@ class Ingest:
                 found = connection.execute(insert(marketplaces).values(code=code, name=code)).inserted_primary_key[0]
             self.marketplace_ids[code] = found
         return self.marketplace_ids[code]
+
+    def _markets(self, connection: Connection, codes: set[str]) -> dict[str, int]:
+        """The ids of these marketplaces, by code (added if new)."""
+        for code in codes - self.marketplace_ids.keys():
+            self._marketplace(connection, code)
+        return self.marketplace_ids
 
     # -- images -----------------------------------------------------------------------------------
     def _image_hashes(self, connection: Connection, paths: tuple[str, ...]) -> list[str]:
@@ -292,7 +305,7 @@ class Ingest:
                     continue
                 connection.execute(update(brands).where(brands.c.id == brand_id).values(**values))
                 connection.execute(products.delete().where(products.c.brand_id == brand_id))
-                self._change(connection, run_id, "brand", record.brand_id, now, changes)
+                self._change(run_id, "brand", record.brand_id, now, changes)
                 counts.updated += 1
             if catalog:
                 connection.execute(insert(products), [{"brand_id": brand_id, **p} for p in catalog])
@@ -329,10 +342,9 @@ class Ingest:
                            ban_reason=_MARKETPLACE_BAN.format(record.marketplace))
             changed_rows.append(row)
             touched.append(old["id"])
-            self._change(connection, run_id, "seller", f"{record.marketplace}:{ref}", now, changes)
+            self._change(run_id, "seller", f"{record.marketplace}:{ref}", now, changes)
             counts.updated += 1
-        if new_rows:
-            connection.execute(insert(sellers), new_rows)
+        insert_many(connection, sellers, new_rows)
         for row in changed_rows:
             row_id = row.pop("_id")
             connection.execute(update(sellers).where(sellers.c.id == row_id).values(**row))
@@ -345,8 +357,7 @@ class Ingest:
             if seller_id in touched or key not in existing:
                 key_rows += [{"seller_id": seller_id, "kind": k.kind.value, "value": k.value}
                              for k in identity_keys(record.identity)]
-        if key_rows:
-            connection.execute(insert(seller_identity_keys), key_rows)
+        insert_many(connection, seller_identity_keys, key_rows)
         return []
 
     def _ban_linked(self) -> int:
@@ -369,11 +380,23 @@ class Ingest:
                 select(listings.c.id).where(listings.c.marketplace_id == market_id).limit(1)).first() is None
         return self.first_load[market_id]
 
+    def _sellers(self, connection: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, bool]]:
+        """(id, banned) of the sellers of a batch of listings, by (marketplace id, seller ref). Sellers
+        do not change while listings load, so answers are kept from batch to batch (up to
+        SELLER_CACHE of them, so that memory stays bounded whatever the number of sellers)."""
+        missing = keys - self.seller_cache.keys()
+        if missing:
+            if len(self.seller_cache) + len(missing) > SELLER_CACHE:
+                self.seller_cache.clear()
+            for key, row in _existing(connection, sellers, sellers.c.seller_ref, missing, ("banned_at",)).items():
+                self.seller_cache[key] = (row["id"], row["banned_at"] is not None)
+        return self.seller_cache
+
     def _upsert_listings(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.ListingRecord]],
                          counts: Counts, now: datetime) -> list[tuple[int, str]]:
-        by_key = {(self._marketplace(connection, r.marketplace), r.listing_id): (n, r) for n, r in batch}
-        seller_keys = {(self._marketplace(connection, r.marketplace), r.seller_id) for _, r in batch}
-        seller_rows = _existing(connection, sellers, sellers.c.seller_ref, seller_keys, ("banned_at",))
+        market = self._markets(connection, {r.marketplace for _, r in batch})
+        by_key = {(market[r.marketplace], r.listing_id): (n, r) for n, r in batch}
+        seller_rows = self._sellers(connection, {(market[r.marketplace], r.seller_id) for _, r in batch})
         stored = [key for key in by_key if not self._first_listings(connection, key[0])]
         existing = _existing(connection, listings, listings.c.listing_ref, stored, LISTING_FIELDS)
         new_rows, changed, rejects = [], [], []
@@ -382,33 +405,35 @@ class Ingest:
             if seller is None:
                 rejects.append((line, f"seller_id: {record.seller_id!r} is not a seller on {record.marketplace}"))
                 continue
-            missing = [p for p in record.images if not (self.root / p).is_file()]
-            if missing:
-                rejects.append((line, f"images: {missing[0]!r} is not a file in the snapshot"))
-                continue
-            values = dict(seller_id=seller["id"], title=record.title, description=record.description,
+            if record.images:
+                missing = [p for p in record.images if not (self.root / p).is_file()]
+                if missing:
+                    rejects.append((line, f"images: {missing[0]!r} is not a file in the snapshot"))
+                    continue
+            values = dict(seller_id=seller[0], title=record.title, description=record.description,
                           category=record.category, price=record.price, currency=record.currency,
-                          images=list(record.images), image_hashes=self._image_hashes(connection, record.images))
+                          images=list(record.images),
+                          image_hashes=self._image_hashes(connection, record.images) if record.images else [])
             old = existing.get((market_id, ref))
             if old is None:
-                status = ListingStatus.REMOVED if seller["banned_at"] is not None else ListingStatus.ACTIVE
-                new_rows.append(dict(marketplace_id=market_id, listing_ref=ref, created_at=record.created_at,
-                                     status=status, needs_scan=True, **values))
+                status = ListingStatus.REMOVED if seller[1] else ListingStatus.ACTIVE
+                values.update(marketplace_id=market_id, listing_ref=ref, created_at=record.created_at,
+                              status=status, needs_scan=True)
+                new_rows.append(values)
                 counts.created += 1
                 continue
-            changes = _diff({k: old[k] for k in values}, values)
+            changes = _diff({k: old[k] for k in LISTING_FIELDS}, values)
             if not changes:
                 counts.unchanged += 1
                 continue
-            changed.append((old["id"], market_id, ref, {**values, "needs_scan": True}))
-            self._change(connection, run_id, "listing", f"{record.marketplace}:{ref}", now, changes)
+            changed.append((market_id, ref, {**values, "needs_scan": True, "listing_id": old["id"]}))
+            self._change(run_id, "listing", f"{record.marketplace}:{ref}", now, changes)
             counts.updated += 1
-        if new_rows:
-            connection.execute(insert(listings), new_rows)
-        for listing_id, _, _, values in changed:
-            connection.execute(update(listings).where(listings.c.id == listing_id).values(**values))
-        self._stay_down(connection, now, [(r["marketplace_id"], r["listing_ref"], r) for r in new_rows] +
-                        [(market_id, ref, values) for _, market_id, ref, values in changed])
+        insert_many(connection, listings, new_rows)
+        if changed:
+            connection.execute(update(listings).where(listings.c.id == bindparam("listing_id")),
+                               [values for _, _, values in changed])
+        self._stay_down(connection, now, [(r["marketplace_id"], r["listing_ref"], r) for r in new_rows] + changed)
         return rejects
 
     def _stay_down(self, connection: Connection, now: datetime, arrived: list[tuple[int, str, dict[str, Any]]]) -> None:
@@ -430,10 +455,9 @@ class Ingest:
                 status="open", created_at=now,
                 signals=[{"kind": "taken_down_copy", "detail": detail, "weight": 9.0}]))
 
-    def _change(self, connection: Connection, run_id: int, kind: str, ref: str, now: datetime,
-                changes: dict[str, Any]) -> None:
-        connection.execute(insert(feed_changes).values(run_id=run_id, kind=kind, ref=ref, at=now,
-                                                       changes=jsonable(changes)))
+    def _change(self, run_id: int, kind: str, ref: str, now: datetime, changes: dict[str, Any]) -> None:
+        """Record what changed; the batch's changes are written together when it commits."""
+        self.changes.append(dict(run_id=run_id, kind=kind, ref=ref, at=now, changes=jsonable(changes)))
 
 
 LISTING_FIELDS = ("seller_id", "title", "description", "category", "price", "currency", "images", "image_hashes")
@@ -489,7 +513,7 @@ class TakenDown:
             if sha in self.photos:
                 brand_id, ref = self.photos[sha]
                 return brand_id, f"a photo is the very file of listing {ref}, taken down"
-        found = self.titles.get(normalise(title))
+        found = self.titles.get(normalise(title)) if self.titles else None  # normalising is not free
         if found:
             return found[0], f"the title repeats that of listing {found[1]}, taken down"
         return None
