@@ -42,7 +42,7 @@ from assay.services.bulk_notices import BulkRow, file_bulk
 from assay.services.clock import ManualClock
 from assay.store import database
 from assay.store.audit_log import verify_log
-from assay.store.repository import insert_rows
+from assay.store.bulk import insert_rows
 from assay.store.tables import listings, marketplaces, seller_identity_keys, sellers
 
 MARKET = "bazaar"

@@ -14,7 +14,7 @@ from tests.integration.snapshots import listing, seller, write_jsonl, write_snap
 
 from assay.domain.model import ListingStatus
 from assay.services.ingest import Ingest
-from assay.store.bulk import bulk_load, insert_many
+from assay.store.bulk import bulk_load, insert_rows
 from assay.store.tables import feed_changes, listings, marketplaces, sellers
 
 
@@ -35,7 +35,7 @@ def test_rows_inserted_in_bulk_are_stored_exactly_as_sqlalchemy_stores_them(engi
                    created_at=datetime(2024, 4, 18, 6, 32, 38, 120, tzinfo=timezone.utc), status=ListingStatus.REMOVED,
                    needs_scan=True)
         connection.execute(insert(listings).values(listing_ref="orm", **row))
-        insert_many(connection, listings, [{"listing_ref": "bulk", **row}, {**row, "listing_ref": "bulk-2", "images": []}])
+        insert_rows(connection, listings, [{"listing_ref": "bulk", **row}, {**row, "listing_ref": "bulk-2", "images": []}])
     as_text = [cast(listings.c[name], String) for name in row]
     with engine.connect() as connection:
         stored = {ref: tuple(rest) for ref, *rest in connection.execute(

@@ -24,7 +24,7 @@ from assay.services.app import Assay
 from assay.services.bulk_notices import BulkRow, file_bulk
 from assay.services.marketplace import ensure_marketplace
 from assay.store.audit_log import events_for, verify_log
-from assay.store.repository import insert_rows
+from assay.store.bulk import insert_rows
 from assay.store.tables import (
     audit_events,
     audit_head,

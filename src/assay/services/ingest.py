@@ -30,7 +30,7 @@ from assay.services.sanctions import close_and_ban_linked
 from assay.services.snapshots import jsonable
 from assay.services.suggestions import act_for_opted_in_brands, scan_store
 from assay.store.audit_log import append_event
-from assay.store.bulk import bulk_load, insert_many
+from assay.store.bulk import bulk_load, insert_rows
 from assay.store.tables import (
     brands,
     feed_changes,
@@ -224,9 +224,9 @@ class Ingest:
             batch_counts = Counts()
             if batch:
                 rejects = rejects + getattr(self, f"_upsert_{name}")(connection, run_id, batch, batch_counts, now)
-            insert_many(connection, feed_changes, self.changes)
+            insert_rows(connection, feed_changes, self.changes)
             batch_counts.rejected = len(rejects)
-            insert_many(connection, ingest_rejects, [
+            insert_rows(connection, ingest_rejects, [
                 {"run_id": run_id, "file": f"{name}.jsonl", "line": n, "reason": reason} for n, reason in rejects])
             counts[name].add(batch_counts)
             checkpoint = {"counts": {k: vars(v) for k, v in counts.items()}}
@@ -344,7 +344,7 @@ class Ingest:
             touched.append(old["id"])
             self._change(run_id, "seller", f"{record.marketplace}:{ref}", now, changes)
             counts.updated += 1
-        insert_many(connection, sellers, new_rows)
+        insert_rows(connection, sellers, new_rows)
         for row in changed_rows:
             row_id = row.pop("_id")
             connection.execute(update(sellers).where(sellers.c.id == row_id).values(**row))
@@ -357,7 +357,7 @@ class Ingest:
             if seller_id in touched or key not in existing:
                 key_rows += [{"seller_id": seller_id, "kind": k.kind.value, "value": k.value}
                              for k in identity_keys(record.identity)]
-        insert_many(connection, seller_identity_keys, key_rows)
+        insert_rows(connection, seller_identity_keys, key_rows)
         return []
 
     def _ban_linked(self) -> int:
@@ -429,7 +429,7 @@ class Ingest:
             changed.append((market_id, ref, {**values, "needs_scan": True, "listing_id": old["id"]}))
             self._change(run_id, "listing", f"{record.marketplace}:{ref}", now, changes)
             counts.updated += 1
-        insert_many(connection, listings, new_rows)
+        insert_rows(connection, listings, new_rows)
         if changed:
             connection.execute(update(listings).where(listings.c.id == bindparam("listing_id")),
                                [values for _, _, values in changed])

@@ -20,7 +20,7 @@ from assay.domain.audit import (
     event_hash,
     verify_chain,
 )
-from assay.store.repository import insert_rows
+from assay.store.bulk import insert_rows
 from assay.store.tables import audit_events, audit_head
 
 

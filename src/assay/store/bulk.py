@@ -1,4 +1,4 @@
-"""Many new rows at once, for bulk loads.
+"""Many new rows at once: bulk loads, and the rows of a notice filed in bulk.
 
 SQLAlchemy's executemany processes every parameter of every row through its compiled
 statement, and psycopg sends it as one statement per row; for a batch of thousands of
@@ -10,20 +10,26 @@ the connection's own transaction."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Dialect, Engine, Table
+from sqlalchemy.exc import DBAPIError
 
 
-def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows that all name the same columns (every column they need: no defaults apply)."""
+def insert_rows(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, json_text: Collection[str] = (),
+) -> None:
+    """Insert rows that all name the same columns (every column they need: no defaults apply).
+    Those named in `json_text` hold JSON already serialised. A row that breaks a constraint
+    raises SQLAlchemy's error for it (IntegrityError...), as a statement through it would."""
     if not rows:
         return
     dialect = connection.dialect
     names = list(rows[0])
-    processors = [(i, _empty_once(p)) for i, name in enumerate(names) if (p := _processor(table.c[name], dialect))]
+    processors = [(i, process) for i, name in enumerate(names)
+                  if name not in json_text and (process := _processor(table.c[name], dialect))]
     values = []
     for row in rows:
         value = [row[name] for name in names]
@@ -31,33 +37,51 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str
             value[i] = process(value[i])
         values.append(value)
     quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in names)
+    into = f"{quote(table.name)} ({', '.join(quote(name) for name in names)})"
     driver = connection.connection.driver_connection
-    if dialect.name == "postgresql":
-        with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
-            for value in values:
-                copy.write_row(value)
-        return
-    cursor = driver.cursor()
+    statement = f"COPY {into} FROM STDIN" if dialect.name == "postgresql" else \
+        f"INSERT INTO {into} VALUES ({', '.join('?' * len(names))})"
     try:
-        cursor.executemany(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})",
-                           values)
-    finally:
-        cursor.close()
+        if dialect.name == "postgresql":
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for value in values:
+                    copy.write_row(value)
+        else:
+            cursor = driver.cursor()
+            try:
+                cursor.executemany(statement, values)
+            finally:
+                cursor.close()
+    except dialect.loaded_dbapi.Error as error:
+        # as SQLAlchemy raises the driver's errors, so that a lost race reads as an IntegrityError
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
 
 
 def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    """How SQLAlchemy would turn a value of the column into what the driver receives. Except for
-    JSON on PostgreSQL: SQLAlchemy hands psycopg a wrapper that it serialises with json.dumps at
-    every row; COPY takes the same text, serialised here once for all empty values."""
+    """How SQLAlchemy would turn a value of the column into what the driver receives, remembered
+    for the values that repeat: JSON's empty values and nothing, any other hashable value (a
+    time, a state). JSON on PostgreSQL is serialised here as SQLAlchemy would (json.dumps;
+    nothing as JSON null), rather than handed to psycopg in a wrapper it serialises row by row."""
     if dialect.name == "postgresql" and isinstance(column.type, JSON):
-        return lambda value: None if value is None else json.dumps(value)
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
+        return _remember_empty(json.dumps)
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return None
+    if isinstance(column.type, JSON):
+        return _remember_empty(process)
+    converted: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if value not in converted:
+            converted[value] = process(value)
+        return converted[value]
+
+    return convert
 
 
-def _empty_once(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`process`, computed once for each type of empty value: a listing without photos is
-    common, and JSON-encoding its empty lists again and again is not free."""
+def _remember_empty(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`process`, computed once for each kind of empty value (nothing, [], {}): a listing without
+    photos is common, and serialising its empty lists again and again is not free."""
     empty: dict[type, Any] = {}
 
     def processed(value: Any) -> Any:

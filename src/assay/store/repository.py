@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
-    JSON,
-    Column,
     ColumnElement,
     Row,
     Table,
@@ -23,8 +21,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from assay.domain.errors import NotFound
@@ -42,6 +38,7 @@ from assay.domain.model import (
 from assay.domain.notices import STANDING_REMOVAL_STATES, ItemState, Notice, NoticeItem
 from assay.domain.policies import Strike
 from assay.domain.reasons import StatementOfReasons
+from assay.store.bulk import insert_rows
 from assay.store.tables import listings, marketplaces, notice_items, seller_identity_keys, sellers, settings
 
 T = TypeVar("T")
@@ -362,53 +359,3 @@ def _by_first(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
     for first, second in pairs:
         grouped.setdefault(first, set()).add(second)
     return grouped
-
-
-def insert_rows(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *, json_text: Collection[str] = (),
-) -> None:
-    """Insert many rows at once: PostgreSQL's COPY, elsewhere one executemany, both fed values
-    already converted by the columns' types (enums, aware datetimes, JSON). Several times faster
-    than an INSERT per row, and than SQLAlchemy's own executemany, which converts row by row.
-    Every row names the same columns; those named in `json_text` hold JSON already serialised."""
-    if not rows:
-        return
-    dialect = connection.dialect
-    names = list(rows[0])
-    processors = [None if name in json_text else _converter(table.c[name], dialect) for name in names]
-    converted = (tuple(row[name] if process is None else process(row[name])
-                       for name, process in zip(names, processors, strict=True)) for row in rows)
-    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-    into = f"{dialect.identifier_preparer.quote(table.name)} ({quoted})"
-    if dialect.name == "postgresql":
-        statement = f"COPY {into} FROM STDIN"
-        try:
-            with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-                for values in converted:
-                    copy.write_row(values)
-        except dialect.loaded_dbapi.Error as error:
-            # as SQLAlchemy raises the driver's errors, so that a lost race reads as an IntegrityError
-            raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
-    else:
-        placeholders = ", ".join("?" * len(names))
-        connection.exec_driver_sql(f"INSERT INTO {into} VALUES ({placeholders})", list(converted))
-
-
-def _converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column type's conversion of a value for the driver; remembered value by value where
-    values can be, since many rows repeat the same few (a time, a state). JSON values cannot,
-    but the commonest of them can: nothing."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return None
-    if isinstance(column.type, JSON):
-        nothing = process(None)
-        return lambda value: nothing if value is None else process(value)
-    converted: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        if value not in converted:
-            converted[value] = process(value)
-        return converted[value]
-
-    return convert
