@@ -45,6 +45,17 @@ Index. Results are exact: they equal `brute_force`, the numpy baseline, entry fo
   practical number of flips, and `IndexBinaryIVF` is approximate (it misses matches that
   fall in clusters it does not probe), so neither is used.
 
+Crops, borders and small rotations. PDQ tolerates recompression, resizing and colour edits,
+not a crop, a frame or a turn of a few degrees: copies of catalog photos on marketplaces
+usually carry several at once. So `PhotoBank` holds several views of each official photo
+(the photo as it is, its borders trimmed, crops of 90/80/70% of its side on a 3 x 3 grid,
+turns of 3 and 6 degrees either way; each view maps back to its photo), and a listing's
+photo is queried as it is and with its near-uniform borders trimmed. Many views of
+product shots alike in shape come within 31 bits of each other, so each view also keeps
+its colour layout (8 x 8 cells of RGB, normalised for brightness and contrast): a
+candidate counts only when the layouts agree (`MIN_LAYOUT_SIMILARITY`), and the best
+agreement, then the smallest distance, decides which photo the copy is of.
+
 faiss's range search keeps distances strictly below its radius; `max_distance` here is
 inclusive (a distance of exactly `max_distance` matches), so faiss gets `max_distance + 1`.
 
@@ -67,6 +78,13 @@ PDQ_MATCH_DISTANCE = 31
 """Hashes at Hamming distance <= 31 (of 256 bits) are the same photo: Meta's PDQ threshold."""
 MIN_QUALITY = 50
 """PDQ hashes of quality below 50 are not trusted (see the module docstring)."""
+
+MIN_LAYOUT_SIMILARITY = 0.95
+"""Correlation of two colour layouts (1 = the same up to brightness and contrast) below which
+a PDQ match is not taken: measured with bench/crop_match_bench.py, it keeps every one of
+Meta's bridge edits (0.978 and above) and removes most matches between different products."""
+AS_IS = "as is"
+"""The view of a photo that is the photo itself."""
 
 MULTIHASH_MIN_SIZE = 250_000
 """Banks larger than this use the multi-hash index; measured crossover ~300k on one core."""
@@ -244,6 +262,9 @@ class HashBank:
     def refs(self) -> Sequence[str]:
         return tuple(self._refs)
 
+    def ref_at(self, position: int) -> str:
+        return self._refs[position]
+
     def add(self, entries: Iterable[tuple[str, str]]) -> None:
         """Add (pdq_hex, ref) entries. Every entry is kept, duplicates included; a bad hash
         raises ValueError and adds nothing."""
@@ -276,6 +297,12 @@ class HashBank:
             raise ValueError("k must be at least 1, or None for all")
         if not 0 <= max_distance <= PDQ_BITS:
             raise ValueError(f"max_distance must be 0-{PDQ_BITS}")
+        return [[Match(self._refs[i], d, self._codes[i].tobytes().hex()) for i, d in row]
+                for row in self.search_positions(query_hexes, max_distance, k)]
+
+    def search_positions(self, query_hexes: Sequence[str], max_distance: int,
+                          k: int | None = None) -> list[list[tuple[int, int]]]:
+        """`search`'s results as (position, distance) pairs."""
         queries = hexes_to_array(query_hexes)
         if len(queries) == 0:
             return []
@@ -285,17 +312,14 @@ class HashBank:
         if isinstance(index, faiss.IndexBinaryMultiHash) and max_distance > MULTIHASH_EXACT_RADIUS:
             index = index.storage  # the same codes, scanned in full: exact at any distance
         lims, distances, ids = index.range_search(_padded(queries), int(max_distance) + 1)
-        results: list[list[Match]] = []
+        results: list[list[tuple[int, int]]] = []
         for q in range(len(queries)):
             lo, hi = int(lims[q]), int(lims[q + 1])
-            if lo == hi:
-                results.append([])
-                continue
             d, i = distances[lo:hi], ids[lo:hi]
             order = np.lexsort((i, d))
             if k is not None:
                 order = order[:k]
-            results.append([Match(self._refs[i[j]], int(d[j]), self._codes[i[j]].tobytes().hex()) for j in order])
+            results.append([(int(i[j]), int(d[j])) for j in order])
         return results
 
     # --- internals ---
@@ -315,6 +339,100 @@ class HashBank:
         index.nflip = MULTIHASH_FLIPS
         index.add(_padded(codes))
         return index
+
+
+# --- photos: views, colour layouts -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A listing's photo as queried: the PDQ hashes of its orientations (as it is and with
+    its borders trimmed) and its colour layout (None when unknown: no layout check)."""
+
+    hashes: tuple[str, ...]
+    layout: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    ref: str
+    view: str
+    distance: int
+    similarity: float | None  # of the colour layouts; None when either is unknown
+
+
+def layout_similarity(query: np.ndarray, stored: np.ndarray) -> float:
+    """Correlation of two colour layouts, the query's in its eight orientations, the best;
+    a layout is (cells, cells, 3), zero mean and unit variance."""
+    best = -1.0
+    for flipped in (query, query[:, ::-1]):
+        for k in range(4):
+            best = max(best, float((np.rot90(flipped, k) * stored).mean()))
+    return best
+
+
+class PhotoBank:
+    """Views of photos (a PDQ hash, a view name and a colour layout each) searched by PDQ
+    distance, candidates kept when their colour layouts agree. Picklable."""
+
+    def __init__(self, hashes: HashBank | None = None) -> None:
+        self.hashes = hashes if hashes is not None else HashBank()
+        self._views = [AS_IS] * len(self.hashes)
+        self._layouts: list[np.ndarray | None] = [None] * len(self.hashes)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    @property
+    def refs(self) -> Sequence[str]:
+        """The ref of every view, in insertion order."""
+        return self.hashes.refs
+
+    @property
+    def views(self) -> Sequence[str]:
+        return tuple(self._views)
+
+    def add(self, entries: Iterable[tuple[str, str, str, np.ndarray | None]]) -> None:
+        """Add (pdq_hex, ref, view, layout) entries."""
+        entries = list(entries)
+        self.hashes.add((pdq, ref) for pdq, ref, _, _ in entries)
+        self._views.extend(view for _, _, view, _ in entries)
+        self._layouts.extend(layout for _, _, _, layout in entries)
+
+    def search(self, photos: Sequence[Photo], max_distance: int = PDQ_MATCH_DISTANCE) -> list[list[PhotoMatch]]:
+        """For each photo, its best matches: the views within `max_distance` whose layout
+        agrees, those of the best layout similarity, then of the smallest distance (one
+        per ref)."""
+        flat = [(p, h) for p, photo in enumerate(photos) for h in photo.hashes]
+        results: list[list[PhotoMatch]] = [[] for _ in photos]
+        if not flat or not len(self.hashes):
+            return results
+        found = self.hashes.search_positions([h for _, h in flat], max_distance)
+        candidates: list[dict[int, int]] = [{} for _ in photos]
+        for (p, _), hits in zip(flat, found, strict=True):
+            for position, distance in hits:
+                known = candidates[p].get(position)
+                candidates[p][position] = distance if known is None else min(known, distance)
+        for p, hits in enumerate(candidates):
+            layout = photos[p].layout
+            scored = []
+            for position, distance in hits.items():
+                stored = self._layouts[position]
+                similarity = None if layout is None or stored is None else layout_similarity(layout, stored)
+                if similarity is not None and similarity < MIN_LAYOUT_SIMILARITY:
+                    continue
+                scored.append((-(similarity if similarity is not None else 1.0), distance, position, similarity))
+            if not scored:
+                continue
+            best = min(scored)[:2]
+            seen: set[str] = set()
+            for key, distance, position, similarity in sorted(scored):
+                ref = self.hashes.ref_at(position)
+                if (key, distance) == best and ref not in seen:
+                    seen.add(ref)
+                    results[p].append(PhotoMatch(ref, self._views[position], distance,
+                                                 None if similarity is None else round(similarity, 3)))
+        return results
 
 
 def _restore_bank(codes: bytes, refs: tuple[str, ...], multihash_min_size: int) -> HashBank:
