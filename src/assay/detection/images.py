@@ -414,14 +414,15 @@ class PhotoBank:
                 known = candidates[p].get(position)
                 candidates[p][position] = distance if known is None else min(known, distance)
         for p, hits in enumerate(candidates):
-            layout = photos[p].layout
+            if not hits:
+                continue
+            positions = list(hits)
+            similarities = self._similarities(photos[p].layout, positions)
             scored = []
-            for position, distance in hits.items():
-                stored = self._layouts[position]
-                similarity = None if layout is None or stored is None else layout_similarity(layout, stored)
+            for position, similarity in zip(positions, similarities, strict=True):
                 if similarity is not None and similarity < MIN_LAYOUT_SIMILARITY:
                     continue
-                scored.append((-(similarity if similarity is not None else 1.0), distance, position, similarity))
+                scored.append((-(similarity if similarity is not None else 1.0), hits[position], position, similarity))
             if not scored:
                 continue
             best = min(scored)[:2]
@@ -433,6 +434,21 @@ class PhotoBank:
                     results[p].append(PhotoMatch(ref, self._views[position], distance,
                                                  None if similarity is None else round(similarity, 3)))
         return results
+
+
+    def _similarities(self, layout: np.ndarray | None, positions: list[int]) -> list[float | None]:
+        """`layout_similarity` of the query with each stored view at once (None where unknown)."""
+        if layout is None:
+            return [None] * len(positions)
+        known = [k for k, position in enumerate(positions) if self._layouts[position] is not None]
+        out: list[float | None] = [None] * len(positions)
+        if known:
+            orientations = np.stack([np.rot90(f, k).reshape(-1) for f in (layout, layout[:, ::-1]) for k in range(4)])
+            stored = np.stack([self._layouts[positions[k]].reshape(-1) for k in known])  # type: ignore[union-attr]
+            best = (stored @ orientations.T).max(axis=1) / orientations.shape[1]
+            for k, value in zip(known, best, strict=True):
+                out[k] = float(value)
+        return out
 
 
 def _restore_bank(codes: bytes, refs: tuple[str, ...], multihash_min_size: int) -> HashBank:
