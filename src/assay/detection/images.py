@@ -49,8 +49,11 @@ Crops, borders and small rotations. PDQ tolerates recompression, resizing and co
 not a crop, a frame or a turn of a few degrees: copies of catalog photos on marketplaces
 usually carry several at once. So `PhotoBank` holds several views of each official photo
 (the photo as it is, its borders trimmed, crops of 90/80/70% of its side on a 3 x 3 grid,
-turns of 3 and 6 degrees either way; each view maps back to its photo), and a listing's
-photo is queried as it is and with its near-uniform borders trimmed. Many views of
+turns of 3 and 6 degrees either way; each view maps back to its photo; crops that trim
+to the same pixels are kept once), and a listing's photo is queried with its near-uniform
+borders trimmed (a copy left as it is trims as its source does, to the "trimmed" view;
+hashing it untrimmed as well cost a third more scan time for 4% more of
+bench/crop_match_bench.py's copies found with their source). Many views of
 product shots alike in shape come within 31 bits of each other, so each view also keeps
 its colour layout (8 x 8 cells of RGB, normalised for brightness and contrast): a
 candidate counts only when the layouts agree (`MIN_LAYOUT_SIMILARITY`), and the best
@@ -297,30 +300,28 @@ class HashBank:
             raise ValueError("k must be at least 1, or None for all")
         if not 0 <= max_distance <= PDQ_BITS:
             raise ValueError(f"max_distance must be 0-{PDQ_BITS}")
-        return [[Match(self._refs[i], d, self._codes[i].tobytes().hex()) for i, d in row]
-                for row in self.search_positions(query_hexes, max_distance, k)]
+        query, position, distance = self.hits(query_hexes, max_distance)
+        order = np.lexsort((position, distance, query))
+        query, position, distance = query[order], position[order], distance[order]
+        starts = np.searchsorted(query, np.arange(len(query_hexes) + 1))
+        results: list[list[Match]] = []
+        for lo, hi in zip(starts[:-1], starts[1:], strict=True):
+            hi = hi if k is None else min(hi, lo + k)
+            results.append([Match(self._refs[i], int(d), self._codes[i].tobytes().hex())
+                            for i, d in zip(position[lo:hi].tolist(), distance[lo:hi], strict=True)])
+        return results
 
-    def search_positions(self, query_hexes: Sequence[str], max_distance: int,
-                          k: int | None = None) -> list[list[tuple[int, int]]]:
-        """`search`'s results as (position, distance) pairs."""
+    def hits(self, query_hexes: Sequence[str], max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every stored entry within `max_distance` (inclusive) of each query, unordered, as
+        three arrays: the query's number, the entry's position, the distance."""
         queries = hexes_to_array(query_hexes)
-        if len(queries) == 0:
-            return []
-        if self._n == 0:
-            return [[] for _ in range(len(queries))]
+        if len(queries) == 0 or self._n == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
         index = self._index
         if isinstance(index, faiss.IndexBinaryMultiHash) and max_distance > MULTIHASH_EXACT_RADIUS:
             index = index.storage  # the same codes, scanned in full: exact at any distance
         lims, distances, ids = index.range_search(_padded(queries), int(max_distance) + 1)
-        results: list[list[tuple[int, int]]] = []
-        for q in range(len(queries)):
-            lo, hi = int(lims[q]), int(lims[q + 1])
-            d, i = distances[lo:hi], ids[lo:hi]
-            order = np.lexsort((i, d))
-            if k is not None:
-                order = order[:k]
-            results.append([(int(i[j]), int(d[j])) for j in order])
-        return results
+        return np.repeat(np.arange(len(queries)), np.diff(lims).astype(np.int64)), ids.astype(np.int64), distances.astype(np.int32)
 
     # --- internals ---
 
@@ -378,7 +379,9 @@ class PhotoBank:
     def __init__(self, hashes: HashBank | None = None) -> None:
         self.hashes = hashes if hashes is not None else HashBank()
         self._views = [AS_IS] * len(self.hashes)
-        self._layouts: list[np.ndarray | None] = [None] * len(self.hashes)
+        # every view's layout as a row (zeros where unknown), to compare many in one product
+        self._layouts = np.zeros((len(self.hashes), 0), dtype=np.float32)
+        self._known = np.zeros(len(self.hashes), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -397,57 +400,66 @@ class PhotoBank:
         entries = list(entries)
         self.hashes.add((pdq, ref) for pdq, ref, _, _ in entries)
         self._views.extend(view for _, _, view, _ in entries)
-        self._layouts.extend(layout for _, _, _, layout in entries)
+        size = max([self._layouts.shape[1]] + [layout.size for *_, layout in entries if layout is not None])
+        rows = np.zeros((len(entries), size), dtype=np.float32)
+        for row, (*_, layout) in zip(rows, entries, strict=True):
+            if layout is not None:
+                row[:] = layout.reshape(-1)
+        if size > self._layouts.shape[1]:  # the first layouts: the bank's earlier views had none
+            self._layouts = np.zeros((len(self._layouts), size), dtype=np.float32)
+        self._layouts = np.concatenate([self._layouts, rows])
+        self._known = np.concatenate([self._known, [layout is not None for *_, layout in entries]])
 
     def search(self, photos: Sequence[Photo], max_distance: int = PDQ_MATCH_DISTANCE) -> list[list[PhotoMatch]]:
         """For each photo, its best matches: the views within `max_distance` whose layout
         agrees, those of the best layout similarity, then of the smallest distance (one
-        per ref)."""
-        flat = [(p, h) for p, photo in enumerate(photos) for h in photo.hashes]
+        per ref). Candidates are arrays throughout, not one Python object each: a product
+        shot comes within `max_distance` of hundreds of views of shots of its shape."""
         results: list[list[PhotoMatch]] = [[] for _ in photos]
-        if not flat or not len(self.hashes):
+        owners = np.array([p for p, photo in enumerate(photos) for _ in photo.hashes], dtype=np.int64)
+        if not len(owners) or not len(self.hashes):
             return results
-        found = self.hashes.search_positions([h for _, h in flat], max_distance)
-        candidates: list[dict[int, int]] = [{} for _ in photos]
-        for (p, _), hits in zip(flat, found, strict=True):
-            for position, distance in hits:
-                known = candidates[p].get(position)
-                candidates[p][position] = distance if known is None else min(known, distance)
-        for p, hits in enumerate(candidates):
-            if not hits:
-                continue
-            positions = list(hits)
-            similarities = self._similarities(photos[p].layout, positions)
-            scored = []
-            for position, similarity in zip(positions, similarities, strict=True):
-                if similarity is not None and similarity < MIN_LAYOUT_SIMILARITY:
-                    continue
-                scored.append((-(similarity if similarity is not None else 1.0), hits[position], position, similarity))
-            if not scored:
-                continue
-            best = min(scored)[:2]
-            seen: set[str] = set()
-            for key, distance, position, similarity in sorted(scored):
-                ref = self.hashes.ref_at(position)
-                if (key, distance) == best and ref not in seen:
-                    seen.add(ref)
-                    results[p].append(PhotoMatch(ref, self._views[position], distance,
-                                                 None if similarity is None else round(similarity, 3)))
+        query, position, distance = self.hashes.hits([h for photo in photos for h in photo.hashes], max_distance)
+        photo = owners[query]
+        # One candidate per (photo, view), at its smallest distance over the photo's orientations.
+        order = np.lexsort((distance, position, photo))
+        photo, position, distance = photo[order], position[order], distance[order]
+        first = np.ones(len(photo), dtype=bool)
+        first[1:] = (photo[1:] != photo[:-1]) | (position[1:] != position[:-1])
+        photo, position, distance = photo[first], position[first], distance[first]
+        similarity = self._similarities(photos, photo, position)  # nan where either layout is unknown
+        agree = np.isnan(similarity) | (similarity >= MIN_LAYOUT_SIMILARITY)
+        photo, position, distance, similarity = photo[agree], position[agree], distance[agree], similarity[agree]
+        # Each photo's best (layout similarity, then distance) and the candidates that tie with it.
+        rank = np.where(np.isnan(similarity), 1.0, similarity)
+        order = np.lexsort((position, distance, -rank, photo))
+        photo, position, distance, similarity, rank = (a[order] for a in (photo, position, distance, similarity, rank))
+        start = np.searchsorted(photo, photo)
+        best = (rank == rank[start]) & (distance == distance[start])
+        for p, i, d, sim in zip(photo[best].tolist(), position[best].tolist(), distance[best].tolist(),
+                                similarity[best].tolist(), strict=True):
+            ref = self.hashes.ref_at(i)
+            if all(match.ref != ref for match in results[p]):
+                results[p].append(PhotoMatch(ref, self._views[i], d, None if np.isnan(sim) else round(sim, 3)))
         return results
 
-
-    def _similarities(self, layout: np.ndarray | None, positions: list[int]) -> list[float | None]:
-        """`layout_similarity` of the query with each stored view at once (None where unknown)."""
-        if layout is None:
-            return [None] * len(positions)
-        known = [k for k, position in enumerate(positions) if self._layouts[position] is not None]
-        out: list[float | None] = [None] * len(positions)
-        if known:
-            orientations = np.stack([np.rot90(f, k).reshape(-1) for f in (layout, layout[:, ::-1]) for k in range(4)])
-            stored = np.stack([self._layouts[positions[k]].reshape(-1) for k in known])  # type: ignore[union-attr]
-            best = (stored @ orientations.T).max(axis=1) / orientations.shape[1]
-            for k, value in zip(known, best, strict=True):
-                out[k] = float(value)
+    def _similarities(self, photos: Sequence[Photo], photo: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """`layout_similarity` of each candidate's photo with its stored view (nan where either
+        layout is unknown): every photo's eight orientations once, then one product per block."""
+        out = np.full(len(photo), np.nan, dtype=np.float32)
+        size = self._layouts.shape[1]
+        queried = [p.layout is not None and p.layout.size == size for p in photos]
+        if not any(queried) or not len(photo):
+            return out
+        orientations = np.zeros((len(photos), 8, size), dtype=np.float32)
+        for p, layout in enumerate(p.layout for p in photos):
+            if queried[p]:
+                orientations[p] = [np.rot90(f, k).reshape(-1) for f in (layout, layout[:, ::-1]) for k in range(4)]
+        known = np.flatnonzero(np.asarray(queried)[photo] & self._known[position])
+        for block in range(0, len(known), 16_384):  # bounded memory however many candidates
+            rows = known[block:block + 16_384]
+            products = np.einsum("cd,cod->co", self._layouts[position[rows]], orientations[photo[rows]])
+            out[rows] = products.max(axis=1) / size
         return out
 
 

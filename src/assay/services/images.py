@@ -123,13 +123,14 @@ def colour_layout(image: Image.Image) -> np.ndarray:
 
 
 def query_photo(path: Path) -> Photo | None:
-    """A listing's photo as the bank is searched with it: as it is and trimmed, in all
-    orientations, with the trimmed photo's colour layout; None if no image or untrusted."""
+    """A listing's photo as the bank is searched with it: trimmed, in all orientations, with
+    its colour layout; None if no image or untrusted. The photo as it is need not be hashed
+    too: a copy left untrimmed trims as its source does, to the bank's "trimmed" view."""
     image = _open(path)
     if image is None:
         return None
     trimmed = trim_borders(image)
-    hashes = _dihedral(image) + (_dihedral(trimmed) if trimmed is not image else ())
+    hashes = _dihedral(trimmed)
     return Photo(hashes, colour_layout(trimmed)) if hashes else None
 
 
