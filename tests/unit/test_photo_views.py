@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from assay.detection.images import AS_IS, PDQ_MATCH_DISTANCE, PhotoBank, layout_similarity
-from assay.services.images import colour_layout, photo_views, query_photo, trim_borders
+from assay.services import images as images_service
+from assay.services.images import colour_layout, photo_views, query_photo, trim_borders, trim_box
 
 
 def product(colours: tuple[tuple[int, int, int], tuple[int, int, int]], label: str = "ACME") -> Image.Image:
@@ -104,3 +105,40 @@ def test_layouts_ignore_brightness_and_contrast_but_not_colour() -> None:
     assert layout_similarity(colour_layout(darker), colour_layout(shot)) > 0.99
     recoloured = product(((40, 140, 60), (230, 200, 40)))
     assert layout_similarity(colour_layout(recoloured), colour_layout(shot)) < 0.95
+
+
+def median_run(lines: np.ndarray) -> int:
+    """How many leading rows are uniform, as first written: np.median over every row at once."""
+    lines = lines.astype(np.int16)
+    uniform = (np.abs(lines - np.median(lines, axis=1, keepdims=True)) <= 12).mean(axis=1) >= 0.98
+    return len(uniform) if uniform.all() else int(np.argmin(uniform))
+
+
+def test_the_trim_cuts_exactly_where_a_median_over_every_line_would(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    shot = product(SOURCE)
+    images = [shot, ImageOps.expand(shot, border=12, fill=(20, 120, 60)), stolen_copy(shot),
+              shot.crop((0, 0, 200, 256)), ImageOps.expand(shot.crop((40, 0, 256, 180)), border=(3, 9, 0, 5))]
+    # JPEG noise on the backdrop, odd and even sides (the median of an even line is between two values)
+    images += [Image.open(saved(image, tmp_path / f"{k}.jpg")).convert("RGB") for k, image in enumerate(images)]
+    greys = [np.asarray(image.convert("L")) for image in images]
+    cuts = [trim_box(grey) for grey in greys]
+    monkeypatch.setattr(images_service, "_run", median_run)
+    assert cuts == [trim_box(grey) for grey in greys]
+    assert all(cut is not None for cut in cuts)
+
+
+def test_crops_that_trim_to_the_same_pixels_are_banked_once(bank: PhotoBank) -> None:
+    # the bag on its plain backdrop: most 90% crops keep all of it and trim to one box
+    hashes = [code.tobytes().hex() for code in bank.hashes.codes]
+    assert len(set(hashes)) == len(hashes)
+    assert "trimmed" in bank.views
+
+
+def test_a_recompressed_copy_is_found_through_the_trimmed_view(bank: PhotoBank, tmp_path: Path) -> None:
+    source = product(SOURCE)
+    copy = query_photo(saved(source.resize((300, 300)), tmp_path / "copy.jpg"))
+    assert copy is not None and len(copy.hashes) == 8  # one photo in eight orientations
+    [[match]] = bank.search([copy])
+    assert (match.ref, match.view) == ("official:b-acme:BAG-1", "trimmed")
+    assert match.distance <= 16
