@@ -45,6 +45,20 @@ Index. Results are exact: they equal `brute_force`, the numpy baseline, entry fo
   practical number of flips, and `IndexBinaryIVF` is approximate (it misses matches that
   fall in clusters it does not probe), so neither is used.
 
+Crops, borders and small rotations. PDQ tolerates recompression, resizing and colour edits,
+not a crop, a frame or a turn of a few degrees: copies of catalog photos on marketplaces
+usually carry several at once. So `PhotoBank` holds several views of each official photo
+(the photo as it is, its borders trimmed, crops of 90/80/70% of its side on a 3 x 3 grid,
+turns of 3 and 6 degrees either way; each view maps back to its photo; crops that trim
+to the same pixels are kept once), and a listing's photo is queried with its near-uniform
+borders trimmed (a copy left as it is trims as its source does, to the "trimmed" view;
+hashing it untrimmed as well cost a third more scan time for 4% more of
+bench/crop_match_bench.py's copies found with their source). Many views of
+product shots alike in shape come within 31 bits of each other, so each view also keeps
+its colour layout (8 x 8 cells of RGB, normalised for brightness and contrast): a
+candidate counts only when the layouts agree (`MIN_LAYOUT_SIMILARITY`), and the best
+agreement, then the smallest distance, decides which photo the copy is of.
+
 faiss's range search keeps distances strictly below its radius; `max_distance` here is
 inclusive (a distance of exactly `max_distance` matches), so faiss gets `max_distance + 1`.
 
@@ -67,6 +81,13 @@ PDQ_MATCH_DISTANCE = 31
 """Hashes at Hamming distance <= 31 (of 256 bits) are the same photo: Meta's PDQ threshold."""
 MIN_QUALITY = 50
 """PDQ hashes of quality below 50 are not trusted (see the module docstring)."""
+
+MIN_LAYOUT_SIMILARITY = 0.95
+"""Correlation of two colour layouts (1 = the same up to brightness and contrast) below which
+a PDQ match is not taken: measured with bench/crop_match_bench.py, it keeps every one of
+Meta's bridge edits (0.978 and above) and removes most matches between different products."""
+AS_IS = "as is"
+"""The view of a photo that is the photo itself."""
 
 MULTIHASH_MIN_SIZE = 250_000
 """Banks larger than this use the multi-hash index; measured crossover ~300k on one core."""
@@ -244,6 +265,9 @@ class HashBank:
     def refs(self) -> Sequence[str]:
         return tuple(self._refs)
 
+    def ref_at(self, position: int) -> str:
+        return self._refs[position]
+
     def add(self, entries: Iterable[tuple[str, str]]) -> None:
         """Add (pdq_hex, ref) entries. Every entry is kept, duplicates included; a bad hash
         raises ValueError and adds nothing."""
@@ -276,27 +300,28 @@ class HashBank:
             raise ValueError("k must be at least 1, or None for all")
         if not 0 <= max_distance <= PDQ_BITS:
             raise ValueError(f"max_distance must be 0-{PDQ_BITS}")
+        query, position, distance = self.hits(query_hexes, max_distance)
+        order = np.lexsort((position, distance, query))
+        query, position, distance = query[order], position[order], distance[order]
+        starts = np.searchsorted(query, np.arange(len(query_hexes) + 1))
+        results: list[list[Match]] = []
+        for lo, hi in zip(starts[:-1], starts[1:], strict=True):
+            hi = hi if k is None else min(hi, lo + k)
+            results.append([Match(self._refs[i], int(d), self._codes[i].tobytes().hex())
+                            for i, d in zip(position[lo:hi].tolist(), distance[lo:hi], strict=True)])
+        return results
+
+    def hits(self, query_hexes: Sequence[str], max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every stored entry within `max_distance` (inclusive) of each query, unordered, as
+        three arrays: the query's number, the entry's position, the distance."""
         queries = hexes_to_array(query_hexes)
-        if len(queries) == 0:
-            return []
-        if self._n == 0:
-            return [[] for _ in range(len(queries))]
+        if len(queries) == 0 or self._n == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
         index = self._index
         if isinstance(index, faiss.IndexBinaryMultiHash) and max_distance > MULTIHASH_EXACT_RADIUS:
             index = index.storage  # the same codes, scanned in full: exact at any distance
         lims, distances, ids = index.range_search(_padded(queries), int(max_distance) + 1)
-        results: list[list[Match]] = []
-        for q in range(len(queries)):
-            lo, hi = int(lims[q]), int(lims[q + 1])
-            if lo == hi:
-                results.append([])
-                continue
-            d, i = distances[lo:hi], ids[lo:hi]
-            order = np.lexsort((i, d))
-            if k is not None:
-                order = order[:k]
-            results.append([Match(self._refs[i[j]], int(d[j]), self._codes[i[j]].tobytes().hex()) for j in order])
-        return results
+        return np.repeat(np.arange(len(queries)), np.diff(lims).astype(np.int64)), ids.astype(np.int64), distances.astype(np.int32)
 
     # --- internals ---
 
@@ -315,6 +340,127 @@ class HashBank:
         index.nflip = MULTIHASH_FLIPS
         index.add(_padded(codes))
         return index
+
+
+# --- photos: views, colour layouts -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A listing's photo as queried: the PDQ hashes of its orientations (as it is and with
+    its borders trimmed) and its colour layout (None when unknown: no layout check)."""
+
+    hashes: tuple[str, ...]
+    layout: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    ref: str
+    view: str
+    distance: int
+    similarity: float | None  # of the colour layouts; None when either is unknown
+
+
+def layout_similarity(query: np.ndarray, stored: np.ndarray) -> float:
+    """Correlation of two colour layouts, the query's in its eight orientations, the best;
+    a layout is (cells, cells, 3), zero mean and unit variance."""
+    best = -1.0
+    for flipped in (query, query[:, ::-1]):
+        for k in range(4):
+            best = max(best, float((np.rot90(flipped, k) * stored).mean()))
+    return best
+
+
+class PhotoBank:
+    """Views of photos (a PDQ hash, a view name and a colour layout each) searched by PDQ
+    distance, candidates kept when their colour layouts agree. Picklable."""
+
+    def __init__(self, hashes: HashBank | None = None) -> None:
+        self.hashes = hashes if hashes is not None else HashBank()
+        self._views = [AS_IS] * len(self.hashes)
+        # every view's layout as a row (zeros where unknown), to compare many in one product
+        self._layouts = np.zeros((len(self.hashes), 0), dtype=np.float32)
+        self._known = np.zeros(len(self.hashes), dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    @property
+    def refs(self) -> Sequence[str]:
+        """The ref of every view, in insertion order."""
+        return self.hashes.refs
+
+    @property
+    def views(self) -> Sequence[str]:
+        return tuple(self._views)
+
+    def add(self, entries: Iterable[tuple[str, str, str, np.ndarray | None]]) -> None:
+        """Add (pdq_hex, ref, view, layout) entries."""
+        entries = list(entries)
+        self.hashes.add((pdq, ref) for pdq, ref, _, _ in entries)
+        self._views.extend(view for _, _, view, _ in entries)
+        size = max([self._layouts.shape[1]] + [layout.size for *_, layout in entries if layout is not None])
+        rows = np.zeros((len(entries), size), dtype=np.float32)
+        for row, (*_, layout) in zip(rows, entries, strict=True):
+            if layout is not None:
+                row[:] = layout.reshape(-1)
+        if size > self._layouts.shape[1]:  # the first layouts: the bank's earlier views had none
+            self._layouts = np.zeros((len(self._layouts), size), dtype=np.float32)
+        self._layouts = np.concatenate([self._layouts, rows])
+        self._known = np.concatenate([self._known, [layout is not None for *_, layout in entries]])
+
+    def search(self, photos: Sequence[Photo], max_distance: int = PDQ_MATCH_DISTANCE) -> list[list[PhotoMatch]]:
+        """For each photo, its best matches: the views within `max_distance` whose layout
+        agrees, those of the best layout similarity, then of the smallest distance (one
+        per ref). Candidates are arrays throughout, not one Python object each: a product
+        shot comes within `max_distance` of hundreds of views of shots of its shape."""
+        results: list[list[PhotoMatch]] = [[] for _ in photos]
+        owners = np.array([p for p, photo in enumerate(photos) for _ in photo.hashes], dtype=np.int64)
+        if not len(owners) or not len(self.hashes):
+            return results
+        query, position, distance = self.hashes.hits([h for photo in photos for h in photo.hashes], max_distance)
+        photo = owners[query]
+        # One candidate per (photo, view), at its smallest distance over the photo's orientations.
+        order = np.lexsort((distance, position, photo))
+        photo, position, distance = photo[order], position[order], distance[order]
+        first = np.ones(len(photo), dtype=bool)
+        first[1:] = (photo[1:] != photo[:-1]) | (position[1:] != position[:-1])
+        photo, position, distance = photo[first], position[first], distance[first]
+        similarity = self._similarities(photos, photo, position)  # nan where either layout is unknown
+        agree = np.isnan(similarity) | (similarity >= MIN_LAYOUT_SIMILARITY)
+        photo, position, distance, similarity = photo[agree], position[agree], distance[agree], similarity[agree]
+        # Each photo's best (layout similarity, then distance) and the candidates that tie with it.
+        rank = np.where(np.isnan(similarity), 1.0, similarity)
+        order = np.lexsort((position, distance, -rank, photo))
+        photo, position, distance, similarity, rank = (a[order] for a in (photo, position, distance, similarity, rank))
+        start = np.searchsorted(photo, photo)
+        best = (rank == rank[start]) & (distance == distance[start])
+        for p, i, d, sim in zip(photo[best].tolist(), position[best].tolist(), distance[best].tolist(),
+                                similarity[best].tolist(), strict=True):
+            ref = self.hashes.ref_at(i)
+            if all(match.ref != ref for match in results[p]):
+                results[p].append(PhotoMatch(ref, self._views[i], d, None if np.isnan(sim) else round(sim, 3)))
+        return results
+
+    def _similarities(self, photos: Sequence[Photo], photo: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """`layout_similarity` of each candidate's photo with its stored view (nan where either
+        layout is unknown): every photo's eight orientations once, then one product per block."""
+        out = np.full(len(photo), np.nan, dtype=np.float32)
+        size = self._layouts.shape[1]
+        queried = [p.layout is not None and p.layout.size == size for p in photos]
+        if not any(queried) or not len(photo):
+            return out
+        orientations = np.zeros((len(photos), 8, size), dtype=np.float32)
+        for p, layout in enumerate(p.layout for p in photos):
+            if queried[p]:
+                orientations[p] = [np.rot90(f, k).reshape(-1) for f in (layout, layout[:, ::-1]) for k in range(4)]
+        known = np.flatnonzero(np.asarray(queried)[photo] & self._known[position])
+        for block in range(0, len(known), 16_384):  # bounded memory however many candidates
+            rows = known[block:block + 16_384]
+            products = np.einsum("cd,cod->co", self._layouts[position[rows]], orientations[photo[rows]])
+            out[rows] = products.max(axis=1) / size
+        return out
 
 
 def _restore_bank(codes: bytes, refs: tuple[str, ...], multihash_min_size: int) -> HashBank:

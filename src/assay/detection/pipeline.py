@@ -8,9 +8,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from assay.detection import context
-from assay.detection.images import HashBank
+from assay.detection.images import AS_IS, HashBank, Photo, PhotoBank
 from assay.detection.marks import MarkHit, MarkIndex
 from assay.detection.profiles import BrandProfile, SellerBook, usd
 from assay.detection.score import Evidence, Model, Signal
@@ -38,6 +39,15 @@ class Flag:
                 "score": round(self.score, 4), "signals": [s.as_json() for s in self.signals]}
 
 
+class ImageMatch(NamedTuple):
+    kind: str
+    brand_id: str
+    ref: str
+    distance: int
+    view: str = AS_IS
+    similarity: float | None = None
+
+
 @dataclass(frozen=True)
 class Candidate:
     brand_id: str
@@ -47,11 +57,13 @@ class Candidate:
 
 class Detector:
     def __init__(self, brands: Iterable[BrandProfile], sellers: SellerBook, fx: dict[str, float] | None,
-                 images: HashBank | None = None, model: Model | None = None) -> None:
+                 images: PhotoBank | HashBank | None = None, model: Model | None = None) -> None:
         self.brands = {brand.brand_id: brand for brand in brands}
         self.sellers = sellers
         self.fx = fx
-        self.images = images  # refs are "official:<brand_id>:<sku>" or "taken_down:<brand_id>:<listing>"
+        # refs are "official:<brand_id>:<sku>" or "taken_down:<brand_id>:<listing>"; a bank of plain
+        # hashes (the store's) holds each photo as it is
+        self.images = PhotoBank(images) if isinstance(images, HashBank) else images
         self.model = model or Model.shipped()
         self.marks = MarkIndex.build((b.brand_id, list(b.marks)) for b in self.brands.values())
         self.seller_signals: Mapping[tuple[str, str], Evidence] = {}  # (marketplace, seller id) -> signal
@@ -64,15 +76,15 @@ class Detector:
         return informed
 
     # -- the verdict ----------------------------------------------------------------------
-    def judge(self, listing: ListingRecord, photos: Sequence[Sequence[str]] = ()) -> Flag | None:
+    def judge(self, listing: ListingRecord, photos: Sequence[Photo | Sequence[str]] = ()) -> Flag | None:
         return self.judge_batch([(listing, photos)])[0]
 
-    def judge_batch(self, batch: Sequence[tuple[ListingRecord, Sequence[Sequence[str]]]]) -> list[Flag | None]:
+    def judge_batch(self, batch: Sequence[tuple[ListingRecord, Sequence[Photo | Sequence[str]]]]) -> list[Flag | None]:
         """Judge many listings; their image hashes are searched in one call."""
         matches = self.image_matches([hashes for _, hashes in batch])
         return [self._judge(listing, found) for (listing, _), found in zip(batch, matches, strict=True)]
 
-    def _judge(self, listing: ListingRecord, image_matches: list[tuple[str, str, str, int]]) -> Flag | None:
+    def _judge(self, listing: ListingRecord, image_matches: Sequence[ImageMatch]) -> Flag | None:
         candidates = [Candidate(brand_id, *self.model.score(evidence))
                       for brand_id, evidence in self.evidence(listing, image_matches).items()]
         if not candidates:
@@ -85,7 +97,7 @@ class Detector:
 
     # -- the evidence ---------------------------------------------------------------------
     def evidence(self, listing: ListingRecord,
-                 image_matches: list[tuple[str, str, str, int]] = ()) -> dict[str, list[Evidence]]:
+                 image_matches: Sequence[ImageMatch] = ()) -> dict[str, list[Evidence]]:
         """For each brand the listing may concern, what speaks for and against infringement.
         Exposed for calibration, which fits the model's weights to these features."""
         title_hits = self.marks.find(listing.title, field="title")
@@ -96,7 +108,7 @@ class Detector:
         for hit in _strongest_per_brand(description_hits):
             if hit.brand_id not in by_brand:
                 by_brand[hit.brand_id] = self._mark_evidence(listing, hit, in_title=False)
-        for kind, brand_id, ref, distance in image_matches:
+        for kind, brand_id, ref, distance, view, similarity in image_matches:
             if brand_id not in self.brands:
                 continue
             if kind == OFFICIAL:
@@ -110,8 +122,10 @@ class Detector:
             found = by_brand.setdefault(brand_id, [])
             if not any(e.feature == feature for e in found):
                 what = "an official catalog photo" if kind == OFFICIAL else "the photo of a listing already taken down"
+                how = "" if view == AS_IS else f", {view}"
+                how += "" if similarity is None else f", colour layout {similarity:.2f}"
                 found.append(Evidence(feature, f"a photo matches {what} of {self.brands[brand_id].name} "
-                                               f"({ref}, PDQ distance {distance})"))
+                                               f"({ref}{how}, PDQ distance {distance})"))
         if not by_brand:
             return {}
         shared = self._listing_evidence(listing)
@@ -193,27 +207,21 @@ class Detector:
         return True, max(known) if len(known) == len(ratios) else None
 
     # -- images ------------------------------------------------------------------------------
-    def image_matches(self, per_listing: Sequence[Sequence[Sequence[str]]]) -> list[list[tuple[str, str, str, int]]]:
-        """For each listing (a list of photos, each given as the PDQ hashes of its rotations and
-        mirror images): (kind, brand id, ref, distance) of the bank photos nearest to each photo."""
-        results: list[list[tuple[str, str, str, int]]] = [[] for _ in per_listing]
-        queries = [(i, p, h) for i, photos in enumerate(per_listing) for p, variants in enumerate(photos)
-                   for h in variants]
-        if self.images is None or not len(self.images) or not queries:
+    def image_matches(self, per_listing: Sequence[Sequence[Photo | Sequence[str]]]) -> list[list[ImageMatch]]:
+        """For each listing (its photos, each a `Photo` or the PDQ hashes of its orientations):
+        (kind, brand id, ref, distance, view, layout similarity) of the bank photos each photo
+        is best taken for (see `PhotoBank.search`)."""
+        results: list[list[ImageMatch]] = [[] for _ in per_listing]
+        photos = [(i, p if isinstance(p, Photo) else Photo(tuple(p))) for i, listing in enumerate(per_listing)
+                  for p in listing]
+        if self.images is None or not len(self.images) or not photos:
             return results
-        per_photo: dict[tuple[int, int], list] = {}
-        for (i, p, _), matches in zip(queries, self.images.search([h for _, _, h in queries]), strict=True):
-            per_photo.setdefault((i, p), []).extend(matches)
-        for (i, _), matches in per_photo.items():
-            # Only the nearest: product photos of one kind look alike across brands, and the
+        for (i, _), matches in zip(photos, self.images.search([p for _, p in photos]), strict=True):
+            # Only the best: product photos of one kind look alike across brands, and the
             # photo that was taken is the one the listing's copy stays closest to.
-            nearest = min((m.distance for m in matches), default=None)
-            seen = set()
             for match in matches:
-                if match.distance == nearest and match.ref not in seen:
-                    seen.add(match.ref)
-                    kind, brand_id, rest = match.ref.split(":", 2)
-                    results[i].append((kind, brand_id, rest, match.distance))
+                kind, brand_id, rest = match.ref.split(":", 2)
+                results[i].append(ImageMatch(kind, brand_id, rest, match.distance, match.view, match.similarity))
         return results
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,17 @@ import numpy as np
 import pdqhash
 from PIL import Image, UnidentifiedImageError
 
-from assay.detection.images import MIN_QUALITY
+from assay.detection.images import AS_IS, MIN_QUALITY, Photo
+
+LAYOUT_CELLS = 8
+# Views of an official photo kept in the bank (see assay.detection.images): crops of these
+# shares of the side on a 3 x 3 grid of positions, and turns of these many degrees.
+VIEW_CROPS = (0.9, 0.8, 0.7)
+VIEW_TURNS = (-6, -3, 3, 6)
+# A border line (row or column) is near-uniform when this share of its pixels is within
+# this many grey levels of its median: JPEG noise and a thin watermark stroke pass.
+BORDER_TOLERANCE = 12
+BORDER_SHARE = 0.98
 
 
 @dataclass(frozen=True)
@@ -25,21 +36,145 @@ class ImageFingerprint:
 def pdq_hex(image: Image.Image) -> tuple[str, int]:
     """PDQ of an image as 64 hex digits (numpy.packbits of pdqhash's bit vector), and its quality."""
     bits, quality = pdqhash.compute(np.asarray(image.convert("RGB")))
-    return np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality)
+    return _hex(bits), int(quality)
+
+
+def _hex(bits: np.ndarray) -> str:
+    return np.packbits(bits.astype(np.uint8)).tobytes().hex()
+
+
+def _dihedral(image: Image.Image) -> tuple[str, ...]:
+    """The PDQ hashes of an image in its eight rotations and mirror images; () if untrusted."""
+    vectors, quality = pdqhash.compute_dihedral(np.asarray(image))
+    return tuple(_hex(v) for v in vectors) if quality >= MIN_QUALITY else ()
+
+
+def _open(path: Path) -> Image.Image | None:
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
 
 
 def pdq_variants(path: Path) -> tuple[str, ...]:
     """The PDQ hashes of a photo and of its seven rotations and mirror images, so that a
     mirrored or turned copy of a catalog photo still matches it; () for a file that is no
     image, or whose hash is of too low a quality to trust."""
-    try:
-        with Image.open(path) as image:
-            vectors, quality = pdqhash.compute_dihedral(np.asarray(image.convert("RGB")))
-    except (UnidentifiedImageError, OSError, ValueError):
-        return ()
-    if quality < MIN_QUALITY:
-        return ()
-    return tuple(np.packbits(v.astype(np.uint8)).tobytes().hex() for v in vectors)
+    image = _open(path)
+    return () if image is None else _dihedral(image)
+
+
+def trim_borders(image: Image.Image) -> Image.Image:
+    """The image without its near-uniform outer rows and columns (a frame, a plain backdrop),
+    layer after layer (a frame, then the backdrop inside it); the image itself when that
+    would leave less than a fifth of either side."""
+    box = trim_box(np.asarray(image.convert("L")))
+    return image if box is None else image.crop(box)
+
+
+def trim_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
+    """`trim_borders`' cut of a grey image (height x width, uint8) as (left, top, right,
+    bottom), None when nothing is cut."""
+    top, bottom, left, right = 0, grey.shape[0], 0, grey.shape[1]
+    for _ in range(4):
+        inner = grey[top:bottom, left:right]
+        if min(inner.shape) < 8:
+            return None
+        cuts = [_run(inner), _run(inner[::-1]), _run(inner.T), _run(inner.T[::-1])]
+        if not any(cuts):
+            break
+        top, bottom, left, right = top + cuts[0], bottom - cuts[1], left + cuts[2], right - cuts[3]
+    if bottom - top < grey.shape[0] / 5 or right - left < grey.shape[1] / 5:
+        return None
+    return None if (top, left, bottom, right) == (0, 0, *grey.shape) else (left, top, right, bottom)
+
+
+def _uniform_lines(lines: np.ndarray) -> np.ndarray:
+    """Which rows of a uint8 array have BORDER_SHARE of their pixels within BORDER_TOLERANCE of
+    the row's median. Twice the median is the sum of the two middle values, so the test stays
+    in integers; a partition finds them faster than np.median's float path."""
+    n = lines.shape[1]
+    middle = np.partition(lines, ((n - 1) // 2, n // 2), axis=1)
+    twice_median = middle[:, (n - 1) // 2].astype(np.int16) + middle[:, n // 2]
+    near = np.abs(2 * lines.astype(np.int16) - twice_median[:, None]) <= 2 * BORDER_TOLERANCE
+    return near.mean(axis=1) >= BORDER_SHARE
+
+
+def _run(lines: np.ndarray) -> int:
+    """How many leading rows of `lines` are uniform, tested in growing blocks from the edge:
+    only the border and a little beyond it are looked at, not the whole image."""
+    done, block = 0, 8
+    while done < len(lines):
+        uniform = _uniform_lines(lines[done:done + block])
+        if not uniform.all():
+            return done + int(np.argmin(uniform))
+        done, block = done + len(uniform), block * 2
+    return done
+
+
+def colour_layout(image: Image.Image) -> np.ndarray:
+    """8 x 8 cells of mean RGB, zero mean and unit variance over all of them: brightness and
+    contrast edits (affine in each channel alike) leave it unchanged, other colours do not."""
+    cells = np.asarray(image.convert("RGB").resize((LAYOUT_CELLS, LAYOUT_CELLS), Image.BOX), dtype=np.float32)
+    cells = cells - cells.mean()
+    spread = float(cells.std())
+    return cells / spread if spread > 1e-6 else cells
+
+
+def query_photo(path: Path) -> Photo | None:
+    """A listing's photo as the bank is searched with it: trimmed, in all orientations, with
+    its colour layout; None if no image or untrusted. The photo as it is need not be hashed
+    too: a copy left untrimmed trims as its source does, to the bank's "trimmed" view."""
+    image = _open(path)
+    if image is None:
+        return None
+    trimmed = trim_borders(image)
+    hashes = _dihedral(trimmed)
+    return Photo(hashes, colour_layout(trimmed)) if hashes else None
+
+
+def photo_views(path: Path) -> Iterator[tuple[str, str, np.ndarray]]:
+    """The views of an official photo for the bank: (PDQ hash, view name, colour layout) of
+    the photo as it is, and of its crops and turns with their borders trimmed. A crop whose
+    trimmed pixels are those of an earlier view (a product on a plain backdrop trims to the
+    same box from most crops) is left out: it would only add candidates."""
+    image = _open(path)
+    if image is None:
+        return
+    width, height = image.size
+    grey = np.asarray(image.convert("L"))
+    whole = (0, 0, width, height)
+    crops: list[tuple[str, tuple[int, int, int, int]]] = [("trimmed", whole)]
+    for share in VIEW_CROPS:
+        w, h = round(width * share), round(height * share)
+        for row, vertical in enumerate(("top", "middle", "bottom")):
+            for col, horizontal in enumerate(("left", "centre", "right")):
+                x, y = round((width - w) * col / 2), round((height - h) * row / 2)
+                crops.append((f"crop {share:.0%} {vertical} {horizontal}", (x, y, x + w, y + h)))
+    seen: set[tuple[int, int, int, int]] = set()
+    for name, (x, y, right, bottom) in crops:
+        cut = trim_box(grey[y:bottom, x:right])
+        box = (x, y, right, bottom) if cut is None else (x + cut[0], y + cut[1], x + cut[2], y + cut[3])
+        if box in seen:
+            continue
+        seen.add(box)
+        view = image if box == whole else image.crop(box)
+        layout = colour_layout(view)
+        if name == "trimmed":  # the photo as it is goes first, with the trimmed photo's layout
+            yield from _view(AS_IS, image, layout)
+            if box == whole:
+                continue
+        yield from _view(name, view, layout)
+    for degrees in VIEW_TURNS:
+        turned = trim_borders(image.rotate(degrees, resample=Image.BILINEAR, fillcolor=(255, 255, 255)))
+        yield from _view(f"turned {degrees:+d} degrees", turned, colour_layout(turned))
+
+
+def _view(name: str, view: Image.Image, layout: np.ndarray) -> Iterator[tuple[str, str, np.ndarray]]:
+    digest, quality = pdq_hex(view)
+    if quality >= MIN_QUALITY:
+        yield digest, name, layout
 
 
 def fingerprint(path: Path) -> ImageFingerprint:

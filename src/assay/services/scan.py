@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assay.detection.activity import SellerActivity, SellerKey
-from assay.detection.images import HashBank
+from assay.detection.images import Photo, PhotoBank
 from assay.detection.pipeline import Detector, Flag
 from assay.detection.profiles import SellerBook, brand_profile
 from assay.detection.score import INFRINGING, SUSPECT
 from assay.domain.errors import DomainError
 from assay.domain.feeds import ListingRecord
 from assay.services.feed_reader import Chunk, chunks, reject_line, validate
-from assay.services.images import pdq_variants
+from assay.services.images import photo_views, query_photo
 from assay.services.ingest import check_snapshot
 
 CHUNK = 1000
@@ -79,7 +79,8 @@ def build_detector(root: Path, rejects: Rejects) -> Detector:
     fx = check_snapshot(root)
     brand_records = list(_records(root, "brands", fx, rejects))
     seller_records = list(_records(root, "sellers", fx, rejects))
-    bank = HashBank.build(_official_hashes(root, brand_records))
+    bank = PhotoBank()
+    bank.add(_official_views(root, brand_records))
     return Detector([brand_profile(b, fx) for b in brand_records], SellerBook.build(seller_records), fx, bank)
 
 
@@ -89,12 +90,14 @@ def _records(root: Path, kind: str, fx: dict[str, float] | None, rejects: Reject
         yield from (record for _, record in chunk.accepted)
 
 
-def _official_hashes(root: Path, brands: Sequence[Any]) -> Iterator[tuple[str, str]]:
-    """The catalog photos, upright: a listing's copy is queried in every orientation instead."""
+def _official_views(root: Path, brands: Sequence[Any]) -> Iterator[tuple[str, str, str, Any]]:
+    """The views of each catalog photo (upright: a listing's copy is queried in every orientation)."""
     for brand in brands:
         for product in brand.products:
-            for variants in image_hashes(root, product.images):
-                yield variants[0], f"official:{brand.brand_id}:{product.sku}"
+            for path in product.images:
+                if (root / path).is_file():
+                    for pdq, view, layout in photo_views(root / path):
+                        yield pdq, f"official:{brand.brand_id}:{product.sku}", view, layout
 
 
 # -- judging chunks: the unit of work every engine shares --------------------------------------
@@ -103,10 +106,10 @@ _DETECTOR: Detector | None = None
 _ROOT: Path | None = None
 
 
-def image_hashes(root: Path, paths: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-    """For each of a listing's photos that exists and hashes with trust, its PDQ variants."""
-    photos = (pdq_variants(root / p) for p in paths if (root / p).is_file())
-    return tuple(variants for variants in photos if variants)
+def image_hashes(root: Path, paths: Sequence[str]) -> tuple[Photo, ...]:
+    """For each of a listing's photos that exists and hashes with trust, what the bank is searched with."""
+    photos = (query_photo(root / p) for p in paths if (root / p).is_file())
+    return tuple(photo for photo in photos if photo is not None)
 
 
 def judge_chunk(detector: Detector, root: Path, accepted: Sequence[tuple[int, ListingRecord]]) -> list[Flag | None]:
