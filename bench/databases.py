@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 
@@ -13,12 +14,20 @@ POSTGRES = os.environ.get("ASSAY_BENCH_POSTGRES_URL", "postgresql+psycopg://post
 
 
 def fresh_database(kind: str, workdir: Path, name: str) -> str:
-    """The URL of an empty database called `name`, dropping whatever an earlier run left."""
+    """The URL of an empty database called `name`, for this run alone: on PostgreSQL a schema
+    named after the process too (two runs at once must not drop each other's), dropped when
+    the run ends."""
     if kind == "sqlite":
         return f"sqlite:///{workdir / name}.db"
+    schema = f"bench_{name}_{os.getpid()}"
+    _run(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', f'CREATE SCHEMA "{schema}"')
+    atexit.register(_run, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    return f"{POSTGRES}?options=-csearch_path%3D{schema}"
+
+
+def _run(*statements: str) -> None:
     engine = database.make_engine(POSTGRES)
     with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "bench_{name}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "bench_{name}"'))
+        for statement in statements:
+            connection.execute(text(statement))
     engine.dispose()
-    return f"{POSTGRES}?options=-csearch_path%3Dbench_{name}"
