@@ -24,10 +24,10 @@ from typing import Any
 import openpyxl
 
 from assay.domain.errors import DomainError, ValidationFailed
-from assay.domain.model import ListingStatus, TrademarkRight
+from assay.domain.model import ListingStatus
 from assay.domain.notices import InfringementType
 from assay.services.app import Assay
-from assay.services.filing import Filing, ListingFacts, NoticeFields, notice_problems
+from assay.services.filing import Filing, ListingFacts, NoticeCheck, NoticeFields, notice_problems
 from assay.store.uow import UnitOfWork
 
 MAX_ROWS = 100_000
@@ -344,13 +344,12 @@ def file_bulk(
     return result
 
 
-def check_notice(uow: UnitOfWork, notice: NoticeFields, *, has_listings: bool = True) -> list[TrademarkRight]:
-    """The elements a notice must have, raising instead of filing an incomplete notice.
-    Returns the rights invoked."""
-    rights, problems = notice_problems(uow, notice, names_listings=has_listings)
-    if problems:
-        raise ValidationFailed(problems)
-    return rights
+def check_notice(uow: UnitOfWork, notice: NoticeFields, *, has_listings: bool = True) -> NoticeCheck:
+    """The elements a notice must have, raising instead of filing an incomplete notice."""
+    check = notice_problems(uow, notice, names_listings=has_listings)
+    if check.problems:
+        raise ValidationFailed(check.problems)
+    return check
 
 
 Verdict = int | str  # the listing's id, or why the row is rejected
@@ -393,7 +392,7 @@ def _file_part(
 ) -> BulkResult:
     """File the good rows of one part as one notice; the result as it stands after this part.
     `named` are the listings the whole upload names."""
-    rights = check_notice(uow, notice)
+    check = check_notice(uow, notice)
     listing_ids = [verdict for _, verdict in part if isinstance(verdict, int)]
     found = uow.repo.listing_rows(listing_ids)
     open_items = uow.repo.open_items_by_listing(notice.holder_id, listing_ids)
@@ -413,7 +412,7 @@ def _file_part(
     if not accepted:
         return result
     evidence = [f"{row.listing}: {row.evidence}" for row, _ in accepted if row.evidence]
-    filing = Filing(uow, notice, rights, [listing for _, listing in accepted], evidence=evidence)
+    filing = Filing(uow, notice, check, [listing for _, listing in accepted], evidence=evidence)
     filing.file()
     here = set(listing_ids)
     later = {id_ for id_ in filing.closed_listings if id_ in named and id_ not in here}

@@ -3,7 +3,7 @@ strikes, sanctions, webhook events and audit events), written a table at a time.
 
 `notices.file_notice` files one notice through here, and a bulk notice each of its parts.
 A notice naming thousands of listings costs a few dozen statements instead of a few round
-trips per listing; one naming a single listing costs about what the ORM would.
+trips per listing; one naming a single listing costs some two dozen round trips.
 """
 
 from __future__ import annotations
@@ -55,10 +55,18 @@ class NoticeFields:
     signature: str
 
 
-def notice_problems(uow: UnitOfWork, notice: NoticeFields, *, names_listings: bool) -> tuple[list[TrademarkRight],
-                                                                                               list[str]]:
-    """The rights the notice invokes, and what it lacks of the elements a notice needs (each
-    saying the field and what it needs). A filer suspended for abuse may not file at all."""
+@dataclass(frozen=True)
+class NoticeCheck:
+    """What checking a notice's elements found: its filer, the rights it invokes, and what it
+    lacks (each problem saying the field and what it needs)."""
+
+    holder: RightsHolder
+    rights: list[TrademarkRight]
+    problems: list[str]
+
+
+def notice_problems(uow: UnitOfWork, notice: NoticeFields, *, names_listings: bool) -> NoticeCheck:
+    """Check the elements a notice needs. A filer suspended for abuse may not file at all."""
     holder = uow.repo.get(RightsHolder, notice.holder_id)
     if holder.is_suspended(uow.now):
         raise FilingSuspended(
@@ -80,7 +88,7 @@ def notice_problems(uow: UnitOfWork, notice: NoticeFields, *, names_listings: bo
             rights.append(right)
             if not right.is_usable(uow.now):
                 problems.append(f"rights: {right.unusable_reason(uow.now)}")
-    return rights, problems
+    return NoticeCheck(holder, rights, problems)
 
 
 @dataclass(slots=True)
@@ -139,17 +147,15 @@ class Filing:
     is instrumented), so those that are alike across a notice (the items' states, the strikes, the
     removal statements) are built once, as templates, and copied row by row."""
 
-    def __init__(self, uow: UnitOfWork, notice: NoticeFields, rights: list[TrademarkRight],
-                 listings: Sequence[ListingFacts], *, evidence: Sequence[str] = (),
-                 source: NoticeSource = NoticeSource.NOTICE, problems: Sequence[str] = ()) -> None:
+    def __init__(self, uow: UnitOfWork, notice: NoticeFields, check: NoticeCheck, listings: Sequence[ListingFacts],
+                 *, evidence: Sequence[str] = (), source: NoticeSource = NoticeSource.NOTICE) -> None:
         self.uow = uow
         self.fields = notice
-        self.rights = rights
+        self.holder, self.rights = check.holder, check.rights
+        self.problems = list(check.problems)  # a notice lacking an element is kept, its items incomplete
         self.accepted = list(listings)
         self.evidence = list(evidence)
         self.source = source
-        self.problems = list(problems)  # a notice lacking an element is kept, its items incomplete
-        self.holder = uow.repo.get(RightsHolder, notice.holder_id)
         self.item_ids: list[int] = []
         self.removed: list[int] = []  # items
         self.queued: list[int] = []

@@ -78,15 +78,16 @@ def file_notice(
     item of this filer) are rejected one by one with the reason; the rest go ahead. A notice
     missing a required element is kept as incomplete, saying exactly what is missing."""
     fields = NoticeFields(holder_id, tuple(right_ids), infringement_type, explanation, good_faith, accurate, signature)
-    rights, problems = notice_problems(uow, fields, names_listings=bool(listings))
+    check = notice_problems(uow, fields, names_listings=bool(listings))
     accepted, rejected = _accept_listings(uow, holder_id, listings)
     if not accepted:
-        raise ValidationFailed(problems + [f"listing {ref}: {why}" for ref, why in rejected])
-    filing = Filing(uow, fields, rights, [ListingFacts.of(listing) for listing in accepted], evidence=evidence,
-                    source=source, problems=problems)
+        raise ValidationFailed(check.problems + [f"listing {ref}: {why}" for ref, why in rejected])
+    filing = Filing(uow, fields, check, [ListingFacts.of(listing) for listing in accepted], evidence=evidence,
+                    source=source)
     filing.file()
     result = FilingResult(filing.notice_id, filing.lane, filing.lane_reasons, item_ids=filing.item_ids,
-                          removed=filing.removed, queued=filing.queued, incomplete_reasons=problems, rejected=rejected)
+                          removed=filing.removed, queued=filing.queued, incomplete_reasons=check.problems,
+                          rejected=rejected)
     if commit:  # a caller that records more in the same transaction commits itself
         uow.commit()
     return result
