@@ -13,6 +13,7 @@ records, since the snapshot format carries no date of its own)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -71,13 +72,23 @@ class SellerActivity:
 
     def add(self, listing: ListingRecord) -> bool:
         """Count the listing if its seller may be new; say whether it was counted."""
-        if not self.clock_given and listing.created_at > self.now:
-            self.now = listing.created_at
-        seller = self.young.get((listing.marketplace, listing.seller_id))
+        self.see(listing.created_at)
+        key = (listing.marketplace, listing.seller_id)
+        return key in self.young and self.count(key, lambda: self.detector.protected_offer(listing))
+
+    def see(self, created_at: datetime) -> None:
+        """A listing was made at `created_at`: the snapshot's time is at least that."""
+        if not self.clock_given and created_at > self.now:
+            self.now = created_at
+
+    def count(self, key: SellerKey, offer: Callable[[], tuple[bool, float | None]]) -> bool:
+        """Count a listing of the seller `key`, seen (`see`) in turn, if the seller may be new;
+        `offer` gives what `Detector.protected_offer` says of the listing. Say whether it was counted."""
+        seller = self.young.get(key)
         if seller is None or self.now - seller.registered_at >= NEW_ACCOUNT:
             return False  # not new now, so not new at the end either
-        _, counts = self.counted.setdefault((listing.marketplace, listing.seller_id), (seller, Counts()))
-        branded, ratio = self.detector.protected_offer(listing)
+        _, counts = self.counted.setdefault(key, (seller, Counts()))
+        branded, ratio = offer()
         if branded:
             counts.branded += 1
             counts.cheap += ratio is not None and ratio < CHEAP

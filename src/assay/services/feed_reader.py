@@ -47,16 +47,49 @@ def read_lines(path: Path, start_offset: int = 0, start_line: int = 0) -> Iterat
             offset += len(raw)
             if not raw.strip():
                 continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as problem:
-                yield Line(number, offset, None, f"not UTF-8 (byte {problem.start})")
-                continue
-            try:
-                yield Line(number, offset, json.loads(text), None)
-            except json.JSONDecodeError as problem:
-                truncated = not raw.endswith(b"\n")
-                yield Line(number, offset, None, ("truncated line: " if truncated else "") + f"invalid JSON ({problem.msg})")
+            yield Line(number, offset, *parse_line(raw, terminated=raw.endswith(b"\n")))
+
+
+def parse_line(raw: bytes, *, terminated: bool) -> tuple[Any, str | None]:
+    """A non-blank line's JSON value and None, or None and why it has none. `terminated`:
+    whether a newline ended the line (a file's last line may have been cut short); `raw`
+    may leave that newline out."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        return None, f"not UTF-8 (byte {problem.start})"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as problem:
+        if terminated and not text.endswith("\n"):
+            return parse_line(raw + b"\n", terminated=True)  # the reason JSON gives depends on the newline
+        return None, ("" if terminated else "truncated line: ") + f"invalid JSON ({problem.msg})"
+
+
+def line_blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
+    """The file in blocks of whole lines, about `size` bytes each, with the number of lines
+    before each block: cheap to cut and to send, and parsed wherever they are sent."""
+    with path.open("rb") as handle:
+        before, rest = 0, b""
+        while data := handle.read(size):
+            data = rest + data
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            if cut:
+                yield before, data[:cut]
+                before += data.count(b"\n", 0, cut)
+        if rest:
+            yield before, rest
+
+
+def block_lines(first: int, block: bytes) -> Iterator[tuple[int, bytes, bool]]:
+    """The non-blank lines of a block from `line_blocks` whose lines before it are `first`:
+    (line number, line, whether a newline ends it)."""
+    pieces = block.split(b"\n")
+    last = len(pieces) - 1
+    for k, raw in enumerate(pieces):
+        if raw.strip():
+            yield first + k + 1, raw, k < last
 
 
 def reject_line(file: str, line: int, reason: str) -> str:
@@ -73,6 +106,22 @@ def natural_key(record: Any) -> tuple[str, str]:
     return (record.marketplace, record.listing_id)
 
 
+class UniqueIds:
+    """The natural keys seen so far in a file, kept as 64-bit hashes: a million cost tens of MB,
+    not hundreds."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+
+    def first(self, natural: tuple[str, str]) -> str | None:
+        """None if no earlier record had this key (which is now seen); else why this one is rejected."""
+        key = hash(natural)
+        if key in self.seen:
+            return f"duplicate id {natural[1]!r}: an earlier line has it"
+        self.seen.add(key)
+        return None
+
+
 def validate(kind: str, raw: Any, fx: dict[str, float] | None) -> tuple[Any, str | None]:
     try:
         return VALIDATORS[kind](raw, fx), None
@@ -84,26 +133,23 @@ def chunks(path: Path, kind: str, fx: dict[str, float] | None, start_offset: int
            size: int) -> Iterator[Chunk]:
     """The file from a checkpoint on, `size` lines at a time; the last chunk ends at the file's end.
     Ids accepted before the checkpoint are read again first, so a duplicate is still caught
-    after a resume. Ids are kept as 64-bit hashes: a million cost tens of MB, not hundreds."""
-    seen: set[int] = set()
+    after a resume."""
+    seen = UniqueIds()
     if start_offset:
         for line in read_lines(path):
             if line.end_offset > start_offset:
                 break
             record = validate(kind, line.record, fx)[0] if line.record is not None else None
             if record is not None:
-                seen.add(hash(natural_key(record)))
+                seen.first(natural_key(record))
     accepted: list[tuple[int, Any]] = []
     rejects: list[tuple[int, str]] = []
     for line in read_lines(path, start_offset, start_line):
         record, error = (None, line.error) if line.error else validate(kind, line.record, fx)
         if record is not None:
-            natural = natural_key(record)
-            key = hash(natural)
-            if key in seen:
-                record, error = None, f"duplicate id {natural[1]!r}: an earlier line has it"
-            else:
-                seen.add(key)
+            duplicate = seen.first(natural_key(record))
+            if duplicate:
+                record, error = None, duplicate
         if record is None:
             rejects.append((line.number, error or "invalid"))
         else:

@@ -21,9 +21,10 @@ import json
 import multiprocessing
 import os
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,7 +35,7 @@ from assay.detection.profiles import SellerBook, brand_profile
 from assay.detection.score import INFRINGING, SUSPECT
 from assay.domain.errors import DomainError
 from assay.domain.feeds import ListingRecord
-from assay.services.feed_reader import Chunk, chunks, reject_line, validate
+from assay.services.feed_reader import UniqueIds, block_lines, chunks, line_blocks, parse_line, reject_line, validate
 from assay.services.images import photo_views, query_photo
 from assay.services.ingest import check_snapshot
 
@@ -49,8 +50,11 @@ class ScanSummary:
     rejected: int = 0
 
     def count(self, flag: Flag) -> None:
-        self.infringing += flag.verdict == INFRINGING
-        self.suspect += flag.verdict == SUSPECT
+        self.count_verdict(flag.verdict)
+
+    def count_verdict(self, verdict: str) -> None:
+        self.infringing += verdict == INFRINGING
+        self.suspect += verdict == SUSPECT
 
     def uncount(self, verdict: str) -> None:
         self.infringing -= verdict == INFRINGING
@@ -100,10 +104,11 @@ def _official_views(root: Path, brands: Sequence[Any]) -> Iterator[tuple[str, st
                         yield pdq, f"official:{brand.brand_id}:{product.sku}", view, layout
 
 
-# -- judging chunks: the unit of work every engine shares --------------------------------------
+# -- judging blocks of lines: the unit of work every engine shares ------------------------------
 
-_DETECTOR: Detector | None = None
-_ROOT: Path | None = None
+BLOCK = 256 * 1024  # bytes of listings.jsonl judged as one unit of work: some 800 listings
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def image_hashes(root: Path, paths: Sequence[str]) -> tuple[Photo, ...]:
@@ -117,28 +122,81 @@ def judge_chunk(detector: Detector, root: Path, accepted: Sequence[tuple[int, Li
     return detector.judge_batch([(record, image_hashes(root, record.images)) for _, record in accepted])
 
 
-def _judge_in_worker(accepted: Sequence[tuple[int, ListingRecord]]) -> list[Flag | None]:
-    assert _DETECTOR is not None and _ROOT is not None
-    return judge_chunk(_DETECTOR, _ROOT, accepted)
+@dataclass
+class Judged:
+    """What judging a block of lines sends back: little, so that the driver, which keeps only
+    what concerns the whole file (duplicate ids, the sellers' activity, the order), is never
+    the bottleneck. "Valid" listings are those whose records pass the format, in line order."""
+
+    rejects: list[tuple[int, str]]  # (line, reason) of the lines that are no valid listing
+    lines: array  # of each valid listing
+    ids: list[tuple[str, str]]  # its natural key: (marketplace, listing id)
+    created: array  # its created_at, in microseconds since 1970
+    offers: dict[int, tuple[SellerKey, bool, float | None]]  # valid listing's index -> seller and
+    # `Detector.protected_offer`, for the listings of sellers whose accounts may be new
+    flags: list[tuple[int, str, str]]  # (valid listing's index, verdict, line of the flags file)
+    size: int  # bytes of the block
 
 
-def _local(detector: Detector, root: Path, stream: Iterator[Chunk], workers: int) -> Iterator[tuple[Chunk, list]]:
+class Judge:
+    """The detector with what it needs to judge raw lines of `listings.jsonl`: built once,
+    then inherited by worker processes or shipped to Ray workers."""
+
+    def __init__(self, detector: Detector, root: Path) -> None:
+        self.detector, self.root = detector, root
+        self.young = frozenset(SellerActivity(detector).young)  # sellers that may be new
+
+    def block(self, first: int, data: bytes) -> Judged:
+        """Parse, validate and judge the lines of a block (`line_blocks`): `first` lines precede it."""
+        fx = self.detector.fx
+        rejects: list[tuple[int, str]] = []
+        accepted: list[tuple[int, ListingRecord]] = []
+        for number, raw, terminated in block_lines(first, data):
+            value, error = parse_line(raw, terminated=terminated)
+            record, error = (None, error) if error else validate("listings", value, fx)
+            if record is None:
+                rejects.append((number, error or "invalid"))
+            else:
+                accepted.append((number, record))
+        offers = {i: ((r.marketplace, r.seller_id), *self.detector.protected_offer(r))
+                  for i, (_, r) in enumerate(accepted) if (r.marketplace, r.seller_id) in self.young}
+        flags = [(i, flag.verdict, _flag_line(flag))
+                 for i, flag in enumerate(judge_chunk(self.detector, self.root, accepted)) if flag is not None]
+        return Judged(rejects, array("q", (line for line, _ in accepted)),
+                      [(r.marketplace, r.listing_id) for _, r in accepted],
+                      array("q", ((r.created_at - _EPOCH) // _MICROSECOND for _, r in accepted)),
+                      offers, flags, len(data))
+
+    def records(self, accepted: Sequence[tuple[int, ListingRecord]]) -> list[Flag | None]:
+        return judge_chunk(self.detector, self.root, accepted)
+
+
+_JUDGE: Judge | None = None
+
+
+def _in_worker(method: str, args: tuple) -> Any:
+    assert _JUDGE is not None
+    return getattr(_JUDGE, method)(*args)
+
+
+def _local(judge: Judge, method: str, tasks: Iterator[tuple], workers: int) -> Iterator[Any]:
+    """`getattr(judge, method)(*task)` for each task, in order: in this process, or in `workers`
+    forked processes, a few tasks ahead, so that memory stays flat however big the file."""
     if workers <= 1:
-        for chunk in stream:
-            yield chunk, judge_chunk(detector, root, chunk.accepted)
+        for task in tasks:
+            yield getattr(judge, method)(*task)
         return
-    global _DETECTOR, _ROOT
-    _DETECTOR, _ROOT = detector, root  # inherited by the forked workers, built once
+    global _JUDGE
+    _JUDGE = judge  # inherited by the forked workers, built once
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
-        pending: list[tuple[Chunk, Any]] = []
-        for chunk in stream:
-            pending.append((chunk, pool.apply_async(_judge_in_worker, (chunk.accepted,))))
-            if len(pending) >= workers * 2:  # bounded: memory stays flat however big the file
-                done, result = pending.pop(0)
-                yield done, result.get()
-        for done, result in pending:
-            yield done, result.get()
+        pending: deque[Any] = deque()
+        for task in tasks:
+            pending.append(pool.apply_async(_in_worker, (method, task)))
+            if len(pending) >= workers * 3:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def scan(root: Path, out: Path, *, rejects_path: Path | None = None, engine: str = "local",
@@ -149,20 +207,21 @@ def scan(root: Path, out: Path, *, rejects_path: Path | None = None, engine: str
     try:
         rejects = Rejects(rejects_file)
         detector = build_detector(root, rejects)
-        stream = chunks(root / "listings.jsonl", "listings", detector.fx, 0, 0, CHUNK)
+        judge = Judge(detector, root)
+        blocks = line_blocks(root / "listings.jsonl", BLOCK)
         workers = workers or os.cpu_count() or 1
         if engine == "ray":
             from assay.services.scan_ray import judged_on_ray
 
-            judged = judged_on_ray(detector, root, stream, workers)
+            judged = judged_on_ray(judge, blocks, workers)
         else:
-            judged = _local(detector, root, stream, workers)
+            judged = _local(judge, "block", blocks, workers)
         activity = SellerActivity(detector)
         new_sellers_lines, flag_lines = _write_flags(judged, out, activity, rejects, summary, progress)
         signals = activity.signals()
         if signals:
             lines = sorted(line for seller in signals for line in new_sellers_lines[seller])
-            _second_look(detector.knowing(signals), root, lines, out, flag_lines, summary, workers)
+            _second_look(Judge(detector.knowing(signals), root), lines, out, flag_lines, summary, workers)
         summary.rejected = rejects.count
     finally:
         if rejects_file:
@@ -170,27 +229,42 @@ def scan(root: Path, out: Path, *, rejects_path: Path | None = None, engine: str
     return summary
 
 
-def _write_flags(judged: Iterator[tuple[Chunk, list]], out: Path, activity: SellerActivity, rejects: Rejects,
+def _write_flags(judged: Iterator[Judged], out: Path, activity: SellerActivity, rejects: Rejects,
                  summary: ScanSummary, progress: Callable[[int], None] | None) -> tuple[dict[SellerKey, list[int]], array]:
-    """Write the flags in listing order, counting what the sellers that may be new list as the
-    listings pass. Returns the lines of those sellers' listings, and the line of each flag."""
+    """Write the flags in listing order, dropping listings whose id an earlier line had, and
+    count what the sellers that may be new list as the listings pass. Returns the lines of
+    those sellers' listings, and the line of each flag."""
     new_sellers_lines: dict[SellerKey, list[int]] = defaultdict(list)
     flag_lines = array("q")
-    last = 0
+    ids = UniqueIds()
+    latest = -1 << 63
     with out.open("w", encoding="utf-8") as flags:
-        for chunk, results in judged:
-            rejects.add("listings.jsonl", chunk.rejects)
-            summary.listings += len(chunk.accepted)
-            for (line, record), flag in zip(chunk.accepted, results, strict=True):
-                if activity.add(record):
-                    new_sellers_lines[(record.marketplace, record.seller_id)].append(line)
-                if flag is not None:
-                    flags.write(_flag_line(flag))
-                    flag_lines.append(line)
-                    summary.count(flag)
+        for block in judged:
+            duplicates: list[tuple[int, str]] = []
+            dropped: set[int] = set()
+            for i, (line, natural, created) in enumerate(zip(block.lines, block.ids, block.created, strict=True)):
+                duplicate = ids.first(natural)
+                if duplicate:
+                    duplicates.append((line, duplicate))
+                    dropped.add(i)
+                    continue
+                if created > latest:
+                    latest = created
+                    activity.see(_EPOCH + created * _MICROSECOND)
+                offer = block.offers.get(i)
+                if offer is not None:
+                    seller, branded, ratio = offer
+                    if activity.count(seller, lambda b=branded, r=ratio: (b, r)):
+                        new_sellers_lines[seller].append(line)
+            summary.listings += len(block.lines) - len(dropped)
+            rejects.add("listings.jsonl", sorted(block.rejects + duplicates) if duplicates else block.rejects)
+            for i, verdict, text in block.flags:
+                if i not in dropped:
+                    flags.write(text)
+                    flag_lines.append(block.lines[i])
+                    summary.count_verdict(verdict)
             if progress:
-                progress(chunk.end_offset - last)
-            last = chunk.end_offset
+                progress(block.size)
     return new_sellers_lines, flag_lines
 
 
@@ -200,17 +274,17 @@ def _flag_line(flag: Flag) -> str:
 
 # -- the second look: sellers that only all their listings together show -----------------------
 
-def _second_look(detector: Detector, root: Path, lines: list[int], out: Path, flag_lines: array,
+def _second_look(judge: Judge, lines: list[int], out: Path, flag_lines: array,
                  summary: ScanSummary, workers: int) -> None:
     """Judge again, knowing what the first look found about their sellers, the listings at
     `lines`, and put their flags in the flags file in place of the first ones. New accounts
     list few of a snapshot's listings, so the local engine serves whatever engine judged the rest.
     Its worker processes, even for one chunk: this process must not search faiss before it
     forks (faiss's OpenMP threads do not survive a fork), so that the next scan can fork too."""
-    records = _listings_at(root / "listings.jsonl", lines, detector.fx)
-    stream = (Chunk(records[i:i + CHUNK], [], 0, 0, last=False) for i in range(0, len(records), CHUNK))
-    fresh = [(line, flag) for chunk, results in _local(detector, root, stream, workers)
-             for (line, _), flag in zip(chunk.accepted, results, strict=True) if flag is not None]
+    records = _listings_at(judge.root / "listings.jsonl", lines, judge.detector.fx)
+    tasks = [(records[i:i + CHUNK],) for i in range(0, len(records), CHUNK)]
+    fresh = [(line, flag) for (chunk,), results in zip(tasks, _local(judge, "records", iter(tasks), workers), strict=True)
+             for (line, _), flag in zip(chunk, results, strict=True) if flag is not None]
     again = set(lines)
 
     def kept(first: TextIO) -> Iterator[tuple[int, str]]:

@@ -1,43 +1,39 @@
-"""The scan on Ray: the same chunks, judged by the same `Detector`, as Ray tasks.
+"""The scan on Ray: the same blocks of lines, judged by the same `Judge`, as Ray tasks.
 
 Locally, `ray.init` starts Ray on this machine; with RAY_ADDRESS set (or `ray start`
-run on a cluster) the tasks run across the cluster. The driver reads and validates
-the snapshot, as the local engine does, because rejects name file lines and a
-duplicate id is a property of the whole file; the judging, which is the heavy part,
-goes to the workers. Results are collected in chunk order, so the flags file is
-identical to the local engine's."""
+run on a cluster) the tasks run across the cluster. Results are collected in block
+order, so the flags file is identical to the local engine's."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assay.detection.pipeline import Detector
-from assay.services.feed_reader import Chunk
+if TYPE_CHECKING:
+    from assay.services.scan import Judge, Judged
 
 
-def judged_on_ray(detector: Detector, root: Path, stream: Iterator[Chunk], workers: int) -> Iterator[tuple[Chunk, list]]:
+def judged_on_ray(judge: Judge, blocks: Iterator[tuple[int, bytes]], workers: int) -> Iterator[Judged]:
     import ray
-
-    from assay.services.scan import judge_chunk
 
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
-        detector_ref = ray.put(detector)  # shipped to each worker once, not with every chunk
-        judge = ray.remote(judge_chunk)
-        pending: deque[tuple[Chunk, Any]] = deque()
-        for chunk in stream:
-            pending.append((chunk, judge.remote(detector_ref, root, chunk.accepted)))
+        judge_ref = ray.put(judge)  # shipped to each worker once, not with every block
+
+        @ray.remote
+        def judge_block(judge: Judge, first: int, data: bytes) -> Judged:
+            return judge.block(first, data)
+
+        pending: deque[Any] = deque()
+        for first, data in blocks:
+            pending.append(judge_block.remote(judge_ref, first, data))
             if len(pending) >= workers * 2:  # bounded: the driver's memory stays flat
-                done, ref = pending.popleft()
-                yield done, ray.get(ref)
+                yield ray.get(pending.popleft())
         while pending:
-            done, ref = pending.popleft()
-            yield done, ray.get(ref)
+            yield ray.get(pending.popleft())
     finally:
         if started_here:
             ray.shutdown()
