@@ -14,6 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from re import _parser as re_parser  # to read the phrases' patterns (see `_first_characters`)
+from re._constants import ASSERT, ASSERT_NOT, AT, BRANCH, IN, LITERAL, MAX_REPEAT, MIN_REPEAT, RANGE, SUBPATTERN
+from typing import Any
 
 from assay.detection.normalise import Normalised, normalise_text
 
@@ -49,7 +53,52 @@ def _phrases(*phrases: str) -> re.Pattern[str]:
         left = r"(?<![0-9])" if core[0].isdigit() else r"(?<![a-z0-9])"
         right = r"(?![0-9])" if core[-1].isdigit() else r"(?![a-z0-9])"
         parts.append(f"{left}(?:{phrase}){right}")
-    return re.compile("|".join(parts))
+    pattern = "|".join(parts)
+    first = _first_characters(re_parser.parse(pattern))
+    if first:  # most places in a text start no phrase: one test of the next character rules them out
+        pattern = "(?=[" + "".join(re.escape(c) for c in sorted(first)) + f"])(?:{pattern})"
+    return re.compile(pattern)
+
+
+def _first_characters(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
+    """The characters a match of a parsed pattern can begin with; None when that is not known
+    (a class such as `\\d`, a pattern that may match nothing), and then no place is ruled out."""
+    first: set[str] = set()
+    for op, arg in items:
+        if op in (ASSERT, ASSERT_NOT, AT):  # a lookaround or anchor consumes nothing: look further
+            continue
+        if op is LITERAL:
+            return first | {chr(arg)}
+        if op is IN:
+            for kind, value in arg:
+                if kind is LITERAL:
+                    first.add(chr(value))
+                elif kind is RANGE:
+                    first.update(map(chr, range(value[0], value[1] + 1)))
+                else:
+                    return None
+            return first
+        if op is SUBPATTERN:
+            inner = _first_characters(arg[-1])
+            return None if inner is None else first | inner
+        if op is BRANCH:
+            for branch in arg[1]:
+                inner = _first_characters(branch)
+                if inner is None:
+                    return None
+                first |= inner
+            return first
+        if op in (MAX_REPEAT, MIN_REPEAT):
+            least, _, item = arg
+            inner = _first_characters(item)
+            if inner is None:
+                return None
+            first |= inner
+            if least:
+                return first
+            continue  # it may repeat zero times: what follows may begin the match too
+        return None
+    return None  # the pattern may match the empty string
 
 
 def _quoted(items: list[str]) -> str:
@@ -289,6 +338,7 @@ def _singular(key: str) -> str:
     return key
 
 
+@lru_cache(maxsize=4096)  # a marketplace has few category names, met on every listing
 def canonical_category(name: str) -> str:
     """A category name in the taxonomy's terms where it is a known name for one (`Shoes`,
     `鞋靴`, `Jewellery` -> footwear, footwear, jewelry); else its normalised form."""
@@ -296,10 +346,11 @@ def canonical_category(name: str) -> str:
     return _CANONICAL.get(key) or _CANONICAL.get(_singular(key)) or _singular(key)
 
 
-def _category_parts(name: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _category_parts(name: str) -> tuple[str, ...]:
     whole = canonical_category(name)
     parts = [canonical_category(p) for p in _CATEGORY_PARTS.split(name.lower()) if p.strip()]
-    return [whole] + [p for p in parts if p != whole]
+    return (whole, *(p for p in parts if p != whole))
 
 
 def category_matches(listing_category: str, registered_categories: Iterable[str]) -> Finding | None:

@@ -52,7 +52,7 @@ import ahocorasick
 from rapidfuzz.distance import OSA
 from wordfreq import zipf_frequency
 
-from assay.detection.normalise import Change, Normalised, is_cjk, labels, leet_reading, normalise_text, visible
+from assay.detection.normalise import Change, Normalised, has_cjk, is_cjk, labels, leet_reading, normalise_text, visible
 
 __all__ = ["MarkHit", "MarkIndex", "fuzzy_distance_allowed"]
 
@@ -122,10 +122,12 @@ def _deletions(word: str, depth: int) -> set[str]:
 
 
 _LATIN_WORD = re.compile(r"[a-z]+")
-_LEETABLE_WORD = re.compile(r"[a-z0-9@$]+")
+# Words that `leet_reading` may read: 4 characters or more, with a letter and a leet character.
+_LEETABLE_WORD = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]{4,}(?![a-z0-9@$])")
 _MAX_FUZZY = fuzzy_distance_allowed(10**6)
 _MIN_FUZZY_WORD = min(n for n in range(1, 100) if fuzzy_distance_allowed(n)) - 1  # a long mark less one letter
 _FUZZY_CACHE_SIZE = 50_000  # words
+_FIND_CACHE_SIZE = 50_000  # texts: descriptions repeat a seller's (or a marketplace's) boilerplate
 
 
 class MarkIndex:
@@ -137,6 +139,9 @@ class MarkIndex:
         self._fuzzy = fuzzy  # deletion key -> indexes into _fuzzy_marks
         self._fuzzy_marks = fuzzy_marks  # (normalised mark, edits allowed, entries)
         self._longest = max((len(key) + allowed for key, allowed, _ in fuzzy_marks), default=0)
+        # The Latin words a misspelt mark may be, in a text without CJK (see `_latin_words`)
+        self._fuzzy_word_pattern = re.compile(rf"(?<![a-z])[a-z]{{{_MIN_FUZZY_WORD},{max(self._longest, _MIN_FUZZY_WORD)}}}(?![a-z])")
+        self._found: dict[tuple[str, str], tuple[MarkHit, ...]] = {}  # (field, text) -> what `find` found
         # word -> its fuzzy matches: titles repeat words, and a word's matches depend on it alone
         self._fuzzy_cache: dict[str, tuple[tuple[_Entry, int], ...]] = {}
         self.size = size  # marks indexed
@@ -196,6 +201,15 @@ class MarkIndex:
         the first), in the order they appear. `field` names the text in the explanations."""
         if not self._fuzzy_marks and not len(self._automaton):
             return []
+        found = self._found.get((field, text))
+        if found is None:
+            found = tuple(self._find(text, field))
+            if len(self._found) >= _FIND_CACHE_SIZE:
+                self._found.clear()  # bounded, as the fuzzy cache
+            self._found[(field, text)] = found
+        return list(found)
+
+    def _find(self, text: str, field: str) -> list[MarkHit]:
         norm = normalise_text(text)
         hits: dict[tuple[str, str], MarkHit] = {}
         covered: list[tuple[int, int]] = []
@@ -220,9 +234,16 @@ class MarkIndex:
         text = norm.text
         if not len(self._automaton):
             return
+        plain, size = not has_cjk(text), len(text)
         for last, (word, entries) in self._automaton.iter(text):
             start, end = last - len(word) + 1, last + 1
-            if not _bounded(norm, start, end, word):
+            if plain:  # no CJK: a boundary is what `_bounded` says with no Chinese to glue to nor to split at
+                if len(word) <= 3:
+                    if (start and text[start - 1].isalnum()) or (end < size and text[end].isalnum()):
+                        continue
+                elif (start and text[start - 1].isalpha()) or (end < size and text[end].isalpha()):
+                    continue
+            elif not _bounded(norm, start, end, word):
                 continue
             for entry in entries:
                 if entry.lookalike and not _written_as_l(norm, start, entry.key):
@@ -234,14 +255,18 @@ class MarkIndex:
     def _leet_words(self, norm: Normalised) -> Iterable[tuple[int, int, str]]:
         """Words that normalisation left as written because their digits could be a model
         (`4PEX`, `S74ern3n`); they count only when the whole word reads as a mark."""
-        for m in _LEETABLE_WORD.finditer(norm.text):
+        for m in _LEETABLE_WORD.finditer(norm.text):  # only the words `leet_reading` may read
             reading = leet_reading(m.group(0))
             if reading and reading != m.group(0):
                 yield m.start(), m.end(), reading
 
     def _fuzzy_matches(self, norm: Normalised,
                        covered: list[tuple[int, int]]) -> Iterable[tuple[int, int, _Entry, int]]:
-        for start, end in _latin_words(norm):
+        if has_cjk(norm.text):
+            words: Iterable[tuple[int, int]] = _latin_words(norm)
+        else:  # the words are the runs of Latin letters: only those as long as a long mark give or take an edit
+            words = (m.span() for m in self._fuzzy_word_pattern.finditer(norm.text))
+        for start, end in words:
             if not _MIN_FUZZY_WORD <= end - start <= self._longest:
                 continue  # no long mark is this long give or take an edit
             matches = self._fuzzy_word(norm.text[start:end])

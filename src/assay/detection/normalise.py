@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from confusable_homoglyphs.confusables import confusables_data
 
-__all__ = ["Change", "Normalised", "is_cjk", "leet_reading", "normalise", "normalise_text", "tokens", "visible"]
+__all__ = ["Change", "Normalised", "has_cjk", "is_cjk", "leet_reading", "normalise", "normalise_text", "tokens", "visible"]
 
 
 class Change(enum.IntFlag):
@@ -102,11 +102,22 @@ class Normalised:
 # -- characters -------------------------------------------------------------------------------
 
 
+CJK_RANGES = ((0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF61, 0xFFDC), (0x20000, 0x3FFFF))
+
+
 def is_cjk(ch: str) -> bool:
     """Han, kana, Hangul, CJK symbols and punctuation: kept as written, never 'look-alikes'."""
-    cp = ord(ch)
+    cp = ord(ch)  # CJK_RANGES, written out: this is called for every character of a text
     return (0x2E80 <= cp <= 0x9FFF or 0xAC00 <= cp <= 0xD7AF or 0xF900 <= cp <= 0xFAFF
             or 0xFF61 <= cp <= 0xFFDC or 0x20000 <= cp <= 0x3FFFF)
+
+
+_CJK = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in CJK_RANGES) + "]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether any character of `text` is CJK (`is_cjk`)."""
+    return _CJK.search(text) is not None
 
 
 def _latin_lookalikes() -> dict[str, str]:
@@ -201,6 +212,8 @@ _ASCII_FOLD = tuple(" " if chr(c).isspace() else chr(c).lower() for c in range(1
 _ASCII_RUN = re.compile(r"[^\t\n\x0b\x0c\r\x1c-\x1f ]+")
 
 _CHAR_CACHE: dict[str, tuple[bool, str, int]] = {}
+# What `_fold_ascii` would change: whitespace other than single spaces between words.
+_ASCII_UNEVEN_SPACE = re.compile(r"[\t\n\x0b\x0c\r\x1c-\x1f]|  |^ | $")
 
 
 def _char_info(ch: str) -> tuple[bool, str, int]:
@@ -217,8 +230,12 @@ def _fold_ascii(text: str) -> _Builder:
     """`_fold_text` for pure ASCII, the common case: lowercase, whitespace runs collapsed to
     the first of their characters, nothing else to undo (so no flags)."""
     out = _Builder()
-    chars, starts = out.chars, out.starts
     lowered = text.lower()
+    if not _ASCII_UNEVEN_SPACE.search(text):  # words parted by single spaces: each character stays where it is
+        out.chars, out.starts, out.ends = list(lowered), list(range(len(text))), list(range(1, len(text) + 1))
+        out.flags = [0] * len(text)
+        return out
+    chars, starts = out.chars, out.starts
     prev_end = 0
     for m in _ASCII_RUN.finditer(lowered):
         s, e = m.span()
@@ -233,13 +250,34 @@ def _fold_ascii(text: str) -> _Builder:
     return out
 
 
+# Runs of characters that fold to themselves (ASCII to lower case) and change nothing: ASCII other
+# than whitespace and controls, CJK ideographs (extension A and the unified block) and Hangul
+# syllables. A test holds every one of them to `_fold`.
+_PLAIN_RANGES = ((0x21, 0x7E), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3))
+_PLAIN_RUN = re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in _PLAIN_RANGES) + "]+")
+
+
 def _fold_text(text: str) -> _Builder:
     if text.isascii():
         return _fold_ascii(text)
     out = _Builder()
     chars, starts, ends, flags_ = out.chars, out.starts, out.ends, out.flags  # bound locally: this loop is hot
     pending = 0  # flags of dropped characters, for the next character that stays
+    runs = {m.start(): m.end() for m in _PLAIN_RUN.finditer(text) if m.end() - m.start() > 1}
+    skip_to = 0
     for i, ch in enumerate(text):
+        if i < skip_to:
+            continue
+        run_end = runs.get(i)
+        if run_end is not None:  # a run of plain characters, taken at once: what the loop below does to each
+            chars.extend(text[i:run_end].lower())
+            starts.extend(range(i, run_end))
+            ends.extend(range(i + 1, run_end + 1))
+            flags_.append(pending)
+            flags_.extend([0] * (run_end - i - 1))
+            pending = 0
+            skip_to = run_end
+            continue
         if ch < "\x80":  # ASCII: the common case, and cheap
             c = _ASCII_FOLD[ord(ch)]
             if c == " " and (not chars or chars[-1] == " "):
@@ -340,7 +378,6 @@ def _join_spaced(b: _Builder, original: str) -> _Builder:
 # -- leetspeak --------------------------------------------------------------------------------
 
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s"}
-_WORD = re.compile(r"[a-z0-9@$]+")
 
 
 def _leet_positions(word: str) -> list[int] | None:
@@ -368,12 +405,14 @@ def _leet_positions(word: str) -> list[int] | None:
     return positions
 
 
+# The words `_leet_positions` may read: 2 letters or more, and a digit or symbol.
+_MIXED_WORD = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]*[0-9@$])(?=(?:[0-9@$]*[a-z]){2})[a-z0-9@$]+(?![a-z0-9@$])")
+
+
 def _read_leet(b: _Builder) -> None:
     text = "".join(b.chars)
-    for m in _WORD.finditer(text):
+    for m in _MIXED_WORD.finditer(text):
         word = m.group(0)
-        if word.isalpha() or word.isdigit():
-            continue  # all letters or all digits: nothing to read (what `_leet_positions` would say, cheaply)
         positions = _leet_positions(word)
         if positions is None:
             continue
