@@ -57,7 +57,9 @@ class Candidate:
 
 class Detector:
     def __init__(self, brands: Iterable[BrandProfile], sellers: SellerBook, fx: dict[str, float] | None,
-                 images: PhotoBank | HashBank | None = None, model: Model | None = None) -> None:
+                 images: PhotoBank | HashBank | None = None, model: Model | None = None,
+                 marks: MarkIndex | None = None) -> None:
+        """`marks`: `index_marks(brands)`, when it was built already."""
         self.brands = {brand.brand_id: brand for brand in brands}
         self.sellers = sellers
         self.fx = fx
@@ -65,8 +67,13 @@ class Detector:
         # hashes (the store's) holds each photo as it is
         self.images = PhotoBank(images) if isinstance(images, HashBank) else images
         self.model = model or Model.shipped()
-        self.marks = MarkIndex.build((b.brand_id, list(b.marks)) for b in self.brands.values())
+        self.marks = marks or self.index_marks(self.brands.values())
         self.seller_signals: Mapping[tuple[str, str], Evidence] = {}  # (marketplace, seller id) -> signal
+
+    @staticmethod
+    def index_marks(brands: Iterable[BrandProfile]) -> MarkIndex:
+        """Every brand's marks, indexed (the last profile of a brand id counts, as in a detector)."""
+        return MarkIndex.build((b.brand_id, list(b.marks)) for b in {b.brand_id: b for b in brands}.values())
 
     def knowing(self, seller_signals: Mapping[tuple[str, str], Evidence]) -> Detector:
         """This detector, with what a first look at all the listings found about their sellers

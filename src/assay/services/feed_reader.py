@@ -66,20 +66,22 @@ def parse_line(raw: bytes, *, terminated: bool) -> tuple[Any, str | None]:
         return None, ("" if terminated else "truncated line: ") + f"invalid JSON ({problem.msg})"
 
 
-def line_blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
+def line_blocks(path: Path, size: int) -> Iterator[tuple[int, int, bytes]]:
     """The file in blocks of whole lines, about `size` bytes each, with the number of lines
-    before each block: cheap to cut and to send, and parsed wherever they are sent."""
+    before each block and its byte offset: cheap to cut and to send, and parsed wherever
+    they are sent."""
     with path.open("rb") as handle:
-        before, rest = 0, b""
+        before, offset, rest = 0, 0, b""
         while data := handle.read(size):
             data = rest + data
             cut = data.rfind(b"\n") + 1
             rest = data[cut:]
             if cut:
-                yield before, data[:cut]
+                yield before, offset, data[:cut]
                 before += data.count(b"\n", 0, cut)
+                offset += cut
         if rest:
-            yield before, rest
+            yield before, offset, rest
 
 
 def block_lines(first: int, block: bytes) -> Iterator[tuple[int, bytes, bool]]:

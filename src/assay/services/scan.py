@@ -23,6 +23,8 @@ import os
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -78,19 +80,33 @@ class Rejects:
                 self.out.write(reject_line(file, line, reason))
 
 
-def build_detector(root: Path, rejects: Rejects) -> Detector:
-    """The detector for a snapshot: its brands, sellers, fx and official photos."""
+def build_detector(root: Path, rejects: Rejects, *, beside: bool = False) -> Detector:
+    """The detector for a snapshot: its brands, sellers, fx and official photos. `beside`: read
+    the sellers and link them to banned accounts in a second process while this one reads the
+    brands and indexes their marks and photos (the two take about as long)."""
     fx = check_snapshot(root)
-    brand_records = list(_records(root, "brands", fx, rejects))
-    seller_records = list(_records(root, "sellers", fx, rejects))
-    bank = PhotoBank()
-    bank.add(_official_views(root, brand_records))
-    return Detector([brand_profile(b, fx) for b in brand_records], SellerBook.build(seller_records), fx, bank)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) if beside else nullcontext() as pool:
+        sellers = pool.submit(_seller_book, root, fx) if pool else None
+        brand_rejects: list[tuple[int, str]] = []
+        brand_records = list(_records(root, "brands", fx, brand_rejects))
+        bank = PhotoBank()
+        bank.add(_official_views(root, brand_records))
+        brands = [brand_profile(b, fx) for b in brand_records]
+        marks = Detector.index_marks(brands)
+        book, seller_rejects = sellers.result() if sellers else _seller_book(root, fx)
+    rejects.add("brands.jsonl", brand_rejects)
+    rejects.add("sellers.jsonl", seller_rejects)
+    return Detector(brands, book, fx, bank, marks=marks)
 
 
-def _records(root: Path, kind: str, fx: dict[str, float] | None, rejects: Rejects) -> Iterator[Any]:
+def _seller_book(root: Path, fx: dict[str, float] | None) -> tuple[SellerBook, list[tuple[int, str]]]:
+    seller_rejects: list[tuple[int, str]] = []
+    return SellerBook.build(_records(root, "sellers", fx, seller_rejects)), seller_rejects
+
+
+def _records(root: Path, kind: str, fx: dict[str, float] | None, rejects: list[tuple[int, str]]) -> Iterator[Any]:
     for chunk in chunks(root / f"{kind}.jsonl", kind, fx, 0, 0, CHUNK):
-        rejects.add(f"{kind}.jsonl", chunk.rejects)
+        rejects.extend(chunk.rejects)
         yield from (record for _, record in chunk.accepted)
 
 
@@ -206,16 +222,16 @@ def scan(root: Path, out: Path, *, rejects_path: Path | None = None, engine: str
     rejects_file = rejects_path.open("w", encoding="utf-8") if rejects_path else None
     try:
         rejects = Rejects(rejects_file)
-        detector = build_detector(root, rejects)
+        workers = workers or os.cpu_count() or 1
+        detector = build_detector(root, rejects, beside=workers > 1)
         judge = Judge(detector, root)
         blocks = line_blocks(root / "listings.jsonl", BLOCK)
-        workers = workers or os.cpu_count() or 1
         if engine == "ray":
             from assay.services.scan_ray import judged_on_ray
 
-            judged = judged_on_ray(judge, blocks, workers)
+            judged = judged_on_ray(judge, ((first, offset, len(data)) for first, offset, data in blocks), workers)
         else:
-            judged = _local(judge, "block", blocks, workers)
+            judged = _local(judge, "block", ((first, data) for first, _, data in blocks), workers)
         activity = SellerActivity(detector)
         new_sellers_lines, flag_lines = _write_flags(judged, out, activity, rejects, summary, progress)
         signals = activity.signals()
