@@ -13,6 +13,7 @@ a cluster) the blocks are judged across the cluster."""
 
 from __future__ import annotations
 
+import logging
 import pickle
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -50,11 +51,13 @@ def judged_on_ray(judge: Judge, blocks: Iterable[tuple[int, int, int]], workers:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # the flags are written in listing order
         context.enable_progress_bars = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # no plan and progress lines among the scan's output
         items = [{"first": first, "offset": offset, "size": size} for first, offset, size in blocks]
         if not items:
             return
+        actors = ray.data.ActorPoolStrategy(size=min(workers, len(items)))  # one per worker, each given the judge once
         dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-            JudgeBlocks, fn_constructor_args=(judge,), batch_size=1, concurrency=min(workers, len(items)), num_cpus=1)
+            JudgeBlocks, fn_constructor_args=(judge,), batch_size=1, compute=actors, num_cpus=1)
         for row in dataset.iter_rows():
             yield pickle.loads(row["judged"])
     finally:
