@@ -1,11 +1,11 @@
 """`assay scan`: judge every listing of a snapshot and write the flags (FORMATS.md).
 
 The snapshot's brands and sellers are read first (bad records to the rejects, as
-everywhere), the official catalog photos are fingerprinted into a hash bank, then the
-listings stream through the detector in chunks: in this process, in worker processes
-(`--workers`, both cores by default), or on Ray (`--engine ray`). Every engine runs the
-same `Detector` on the same chunks and writes flags in listing order, so their outputs
-are identical.
+everywhere), the official catalog photos are fingerprinted into a hash bank, then
+`listings.jsonl` goes to the detector in blocks of raw lines, which the workers parse,
+validate and judge: in this process, in worker processes (`--workers`, both cores by
+default), or on Ray Data (`--engine ray`). Every engine runs the same `Judge` on the same
+blocks, and the driver writes flags in listing order, so their outputs are identical.
 
 One signal is about a seller rather than a listing: a new account listing many branded
 items cheaply (`detection.activity`). As the listings stream past, the driver counts
