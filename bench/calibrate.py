@@ -5,8 +5,8 @@
 Writes src/assay/detection/weights.json. The model is a logistic regression over the
 detector's binary evidence features (L2-regularised, fitted by Newton's method), so
 every weight is the log-odds a signal adds, and a listing's reasons are its terms.
-Thresholds: `infringing` at the lowest score whose false-positive rate stays under
-1% on every honest scenario of the tuning set, maximising F1 above that; `suspect` at
+Thresholds: `infringing` at the score that maximises F1 while the false-positive rate
+stays under 1% on every honest scenario of the tuning set, and never under 0.5; `suspect` at
 the score that keeps recall of infringing + suspect at 99% or more. Tune on one seed,
 report on others (bench/detection_quality.py): never tune on the seeds you report."""
 
@@ -26,6 +26,7 @@ from assay.services.feed_reader import chunks
 from assay.services.scan import Rejects, build_detector, image_hashes
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "assay" / "detection" / "weights.json"
+MIN_INFRINGING = 0.5
 HONEST = ("authorized_reseller", "second_hand", "accessory", "everyday_word", "unbranded_cheap", "innocent_replica")
 
 
@@ -96,7 +97,10 @@ def thresholds(scores: dict[str, float], listings: list[dict]) -> tuple[float, f
         return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
     grid = [round(t, 3) for t in np.linspace(0.05, 0.99, 189)]
-    infringing = max((t for t in grid if fpr_ok(t)), key=lambda t: (f1(t), -t), default=0.9)
+    # Never under 0.5: `infringing` says infringement is more likely than not, and it may take a
+    # listing down on its own (proactive removal); where F1 is flat above its best threshold, the
+    # surer verdict costs little recall and spares honest sellers on marketplaces unlike these.
+    infringing = max(MIN_INFRINGING, max((t for t in grid if fpr_ok(t)), key=lambda t: (f1(t), -t), default=0.9))
     positives = [r for r in listings if r["infringing"]]
     suspect = infringing
     for t in sorted(grid, reverse=True):

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from assay.cli import app
 from assay.detection.activity import FEATURE, SellerActivity
 from assay.domain.errors import DomainError
+from assay.detection.pipeline import OFFICIAL, ImageMatch
 from assay.domain.feeds import listing as parse_listing
 from assay.services.scan import Rejects, build_detector, image_hashes, judge_chunk, scan
 
@@ -167,12 +168,26 @@ def test_an_edited_copy_of_an_official_photo_is_evidence_against_an_unauthorized
     copy = parse_listing(listing("COPY", "s-shop", title="running shoe", images=["images/blur-a-lot.jpg"]), None)
     [matches] = detector.image_matches([image_hashes(snapshot, copy.images)])
     evidence = detector.evidence(copy, matches)
-    assert [e.feature for e in evidence["qvx"] if "photo" in e.feature] in (
-        ["official_photo_other_seller"], ["photo_like_official_other_seller"])
+    assert [e.feature for e in evidence["qvx"] if "photo" in e.feature] == ["official_photo_other_seller"]
     own = parse_listing(listing("OWN", "s-dealer", title="running shoe", images=["images/official.jpg"]), None)
     [matches] = detector.image_matches([image_hashes(snapshot, own.images)])
     assert [e.feature for e in detector.evidence(own, matches)["qvx"] if "photo" in e.feature] == \
         ["official_photo_authorized_seller"]
+
+
+def test_a_photo_only_like_an_official_one_counts_when_its_colours_are_laid_out_alike(snapshot):
+    """Another product of the same kind, shot alike, comes within PDQ distance 31 of the
+    official photo; an edited copy of that photo also keeps its colours where they were."""
+    detector = build_detector(snapshot, Rejects(None))
+    shop = parse_listing(listing("LIKE", "s-shop", title="running shoe", price=20, currency="USD"), None)
+
+    def photo_features(distance: int, similarity: float | None) -> list[str]:
+        match = ImageMatch(OFFICIAL, "qvx", "S1", distance, "trimmed", similarity)
+        return [e.feature for e in detector.evidence(shop, [match]).get("qvx", []) if "photo" in e.feature]
+
+    assert photo_features(24, 0.99) == ["official_photo_other_seller"]
+    assert photo_features(24, 0.96) == photo_features(24, None) == []
+    assert photo_features(12, 0.96) == ["official_photo_other_seller"]
 
 
 @pytest.mark.slow
