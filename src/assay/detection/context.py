@@ -15,8 +15,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from re import _parser as re_parser  # to read the phrases' patterns (see `_first_characters`)
-from re._constants import ASSERT, ASSERT_NOT, AT, BRANCH, IN, LITERAL, MAX_REPEAT, MIN_REPEAT, RANGE, SUBPATTERN
+
+try:  # CPython's own pattern parser, to read the phrases' patterns (see `_first_characters`); private,
+    # so a Python without it only loses that shortcut
+    from re import _parser as re_parser
+    from re._constants import ASSERT, ASSERT_NOT, AT, BRANCH, IN, LITERAL, MAX_REPEAT, MIN_REPEAT, RANGE, SUBPATTERN
+except ImportError:  # pragma: no cover
+    re_parser = None
 from typing import Any
 
 from assay.detection.normalise import Normalised, normalise_text
@@ -54,7 +59,7 @@ def _phrases(*phrases: str) -> re.Pattern[str]:
         right = r"(?![0-9])" if core[-1].isdigit() else r"(?![a-z0-9])"
         parts.append(f"{left}(?:{phrase}){right}")
     pattern = "|".join(parts)
-    first = _first_characters(re_parser.parse(pattern))
+    first = _first_characters(re_parser.parse(pattern)) if re_parser is not None else None
     if first:  # most places in a text start no phrase: one test of the next character rules them out
         pattern = "(?=[" + "".join(re.escape(c) for c in sorted(first)) + f"])(?:{pattern})"
     return re.compile(pattern)
