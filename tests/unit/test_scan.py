@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from assay.cli import app
 from assay.detection.activity import FEATURE, SellerActivity
-from assay.domain.errors import DomainError
 from assay.detection.pipeline import OFFICIAL, ImageMatch
+from assay.domain.errors import DomainError
 from assay.domain.feeds import listing as parse_listing
 from assay.services.scan import Rejects, build_detector, image_hashes, judge_chunk, scan
 
