@@ -62,7 +62,7 @@ class Detector:
         self.sellers = sellers
         self.fx = fx
         # refs are "official:<brand_id>:<sku>" or "taken_down:<brand_id>:<listing>"; a bank of plain
-        # hashes (the store's) holds each photo as it is
+        # hashes holds each photo as it is, without colour layouts
         self.images = PhotoBank(images) if isinstance(images, HashBank) else images
         self.model = model or Model.shipped()
         self.marks = MarkIndex.build((b.brand_id, list(b.marks)) for b in self.brands.values())
