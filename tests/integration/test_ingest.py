@@ -196,7 +196,7 @@ def test_ingest_stores_the_query_form_of_every_photo_and_the_views_of_official_o
     ingest(app, root)
     stored = {sha: (query, layout, views) for sha, query, layout, views in rows(
         app, images, "sha256", "query_pdq", "layout", "views")}
-    official_sha, listed_sha = (rows(app, table, "image_hashes")[0][0][0] for table in (products, listings))
+    official_sha, listed_sha = (rows(app, table, "image_hashes", order=["id"])[0][0][0] for table in (products, listings))
     for sha, name in ((official_sha, "official.jpg"), (listed_sha, "listed.jpg")):
         query, layout, _ = stored[sha]
         expected = query_photo(root / "images" / name)

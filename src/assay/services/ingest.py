@@ -33,6 +33,7 @@ from assay.services.snapshots import jsonable
 from assay.services.suggestions import act_for_opted_in_brands, scan_store
 from assay.store.audit_log import append_event
 from assay.store.bulk import bulk_load, insert_rows
+from assay.store.repository import batches
 from assay.store.tables import (
     brands,
     feed_changes,
@@ -287,11 +288,14 @@ class Ingest:
             self.viewed.update(todo)
         if not files:
             return
-        stored = {sha: (query is not None, views is not None) for sha, query, views in connection.execute(
-            select(images.c.sha256, images.c.query_pdq, images.c.views).where(images.c.sha256.in_(list(files))))}
-        work = [(sha, not stored.get(sha, (False, False))[0], official and not stored.get(sha, (False, False))[1])
-                for sha in files]
-        work = [(sha, need_query, need_views) for sha, need_query, need_views in work if need_query or need_views]
+        stored = {sha: (query is not None, views is not None) for batch in batches(list(files))
+                  for sha, query, views in connection.execute(select(images.c.sha256, images.c.query_pdq, images.c.views)
+                                                              .where(images.c.sha256.in_(batch)))}
+        work = []  # (content, whether its query form is missing, whether its views are)
+        for sha in files:
+            has_query, has_views = stored.get(sha, (False, False))
+            if not has_query or (official and not has_views):
+                work.append((sha, not has_query, official and not has_views))
         new_rows, view_rows = [], []
         for (sha, need_query, need_views), fp in zip(work, self._fingerprints(
                 [(files[sha], need_views) for sha, _, need_views in work]), strict=True):

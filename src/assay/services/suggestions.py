@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assay.detection.activity import NEW_ACCOUNT, SellerActivity, SellerKey
-from assay.detection.images import AS_IS, Photo, PhotoBank, is_trusted
+from assay.detection.images import AS_IS, PDQ_HEX_DIGITS, Photo, PhotoBank, is_trusted
 from assay.detection.pipeline import Detector, Flag
 from assay.detection.profiles import SellerBook, brand_profile
 from assay.detection.score import Evidence
@@ -25,12 +25,12 @@ from assay.domain.model import Brand, Listing, ListingStatus, Marketplace, Produ
 from assay.domain.notices import InfringementType, NoticeSource
 from assay.services import notices
 from assay.services.images import layout_from_bytes
+from assay.store.repository import batches
 from assay.store.tables import image_views, images, listings, suggestions
 from assay.store.uow import UnitOfWork
 
 OPEN, CONFIRMED, DISMISSED = "open", "confirmed", "dismissed"
 CHUNK = 1000
-IN_LIST = 2000  # keys per IN (...) query
 
 
 @dataclass
@@ -76,14 +76,13 @@ def stored_photos(session: Session, shas: Iterable[str]) -> dict[str, tuple[Phot
     is, or trimmed). A file stored before query forms were kept has only its plain PDQ hash:
     that is searched with, as it is, without a layout (the next ingest of the file completes it)."""
     found: dict[str, tuple[Photo, str]] = {}
-    for rows in _rows_of(session, select(images.c.sha256, images.c.query_pdq, images.c.layout, images.c.pdq,
-                                         images.c.pdq_quality), images.c.sha256, shas):
-        for sha, query, layout, pdq, quality in rows:
-            if query:
-                hashes = tuple(query[i:i + 64] for i in range(0, len(query), 64))
-                found[sha] = (Photo(hashes, layout_from_bytes(layout)), AS_IS if hashes[0] == pdq else "trimmed")
-            elif query is None and pdq and is_trusted(quality):
-                found[sha] = (Photo((pdq,)), AS_IS)
+    for sha, query, layout, pdq, quality in _rows_of(session, select(
+            images.c.sha256, images.c.query_pdq, images.c.layout, images.c.pdq, images.c.pdq_quality), images.c.sha256, shas):
+        if query:
+            hashes = tuple(query[i:i + PDQ_HEX_DIGITS] for i in range(0, len(query), PDQ_HEX_DIGITS))
+            found[sha] = (Photo(hashes, layout_from_bytes(layout)), AS_IS if hashes[0] == pdq else "trimmed")
+        elif query is None and pdq and is_trusted(quality):
+            found[sha] = (Photo((pdq,)), AS_IS)
     return found
 
 
@@ -92,26 +91,23 @@ def stored_views(session: Session, shas: Iterable[str]) -> dict[str, list[tuple[
     views were kept, its plain PDQ hash as its one view (without a layout)."""
     found: dict[str, list[tuple[str, str, np.ndarray | None]]] = {}
     with_views = []
-    for rows in _rows_of(session, select(images.c.sha256, images.c.views, images.c.pdq, images.c.pdq_quality),
-                         images.c.sha256, shas):
-        for sha, count, pdq, quality in rows:
-            if count:
-                with_views.append(sha)
-            elif count is None and pdq and is_trusted(quality):
-                found[sha] = [(pdq, AS_IS, None)]
+    for sha, count, pdq, quality in _rows_of(session, select(
+            images.c.sha256, images.c.views, images.c.pdq, images.c.pdq_quality), images.c.sha256, shas):
+        if count:
+            with_views.append(sha)
+        elif count is None and pdq and is_trusted(quality):
+            found[sha] = [(pdq, AS_IS, None)]
     query = select(image_views.c.sha256, image_views.c.pdq, image_views.c.view, image_views.c.layout)
-    for rows in _rows_of(session, query.order_by(image_views.c.sha256, image_views.c.position),
-                         image_views.c.sha256, with_views):
-        for sha, pdq, view, layout in rows:
-            found.setdefault(sha, []).append((pdq, view, layout_from_bytes(layout)))
+    for sha, pdq, view, layout in _rows_of(session, query.order_by(image_views.c.sha256, image_views.c.position),
+                                           image_views.c.sha256, with_views):
+        found.setdefault(sha, []).append((pdq, view, layout_from_bytes(layout)))
     return found
 
 
 def _rows_of(session: Session, query: Any, key: Any, values: Iterable[str]) -> Iterator[Any]:
-    """The rows of `query` whose `key` is one of these values, asked for IN_LIST at a time."""
-    wanted = sorted(set(values) - {""})
-    for start in range(0, len(wanted), IN_LIST):
-        yield session.execute(query.where(key.in_(wanted[start:start + IN_LIST])))
+    """The rows of `query` whose `key` is one of these values (a few thousand asked for at a time)."""
+    for batch in batches(sorted(set(values) - {""})):
+        yield from session.execute(query.where(key.in_(batch)))
 
 
 def _new_accounts(uow: UnitOfWork, detector: Detector) -> dict[SellerKey, Evidence]:
