@@ -212,6 +212,8 @@ def test_ingest_stores_the_query_form_of_every_photo_and_the_views_of_official_o
 
 
 def test_photos_stored_before_query_forms_and_views_get_them_at_the_next_ingest(app, tmp_path, monkeypatch):
+    from assay.detection.images import AS_IS
+    from assay.services.suggestions import detector_from_store, stored_photos
     from assay.store.tables import image_views
 
     root = photo_snapshot(tmp_path / "snap")
@@ -221,6 +223,11 @@ def test_photos_stored_before_query_forms_and_views_get_them_at_the_next_ingest(
     with app.engine.begin() as connection:  # as a database upgraded from before they were kept holds them
         connection.execute(image_views.delete())
         connection.execute(images.update().values(query_pdq=None, layout=None, views=None))
+    [(sha, pdq)] = rows(app, images, "sha256", "pdq")
+    with app.uow() as uow:  # meanwhile detection has the one PDQ hash of the photo as it is
+        detector, _ = detector_from_store(uow)
+        assert list(zip(detector.images.refs, detector.images.views, strict=True)) == [("official:qvx:S1", AS_IS)]
+        assert stored_photos(uow.session, [sha])[sha][0].hashes == (pdq,)
     calls = counting_fingerprints(monkeypatch)
     write_jsonl(root / "listings.jsonl", [listing("L4", images=["images/copy.jpg"])])
     ingest(app, root)
