@@ -446,6 +446,8 @@ def ingest_command(
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction and checkpoint.")] = 2000,
     scan: Annotated[bool, typer.Option(help="Judge new and changed listings as they arrive (--no-scan: leave "
                                             "them to `assay worker` or `assay scan --db`).")] = True,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes that fingerprint photos (default: one "
+                                                            "per core).")] = None,
     actor: Actor = "ingest",
 ) -> None:
     """Load a marketplace snapshot; a killed run started again resumes where it stopped."""
@@ -454,7 +456,7 @@ def ingest_command(
     from assay.services.ingest import Ingest, write_rejects
 
     assay = open_app()
-    job = Ingest(assay, snapshot, actor=actor, batch_size=batch_size, scan=scan)
+    job = Ingest(assay, snapshot, actor=actor, batch_size=batch_size, scan=scan, workers=workers)
     if console.is_terminal:
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=console, transient=True) as bar:

@@ -3,18 +3,23 @@ removal on the platform's own initiative, and stay-down at ingest."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
-from tests.integration.snapshots import listing, seller, write_jsonl, write_snapshot
+from tests.integration.snapshots import brand, listing, seller, write_jsonl, write_snapshot
+from tests.photos import SOURCE, product, saved, stolen_copy
 
+from assay.demo.generator import generate
 from assay.detection.activity import FEATURE
 from assay.domain.model import Brand, Listing, ListingStatus, RightsHolder
 from assay.domain.notices import Lane, Notice, NoticeSource
 from assay.domain.reasons import AutomatedDecision, StatementOfReasons
 from assay.services import catalog, enrolment
 from assay.services.ingest import Ingest
+from assay.services.scan import scan
 from assay.services.suggestions import accuracy, confirm, dismiss, scan_store
 from assay.store.tables import suggestions
 
@@ -161,3 +166,107 @@ def test_a_new_account_listing_many_branded_items_cheaply_is_a_reason_in_its_sug
     assert signal["weight"] > 0
     assert signal["detail"].startswith("seller s-fresh's account is 12 days old and lists 12 items naming protected")
     assert FEATURE not in {s["kind"] for s in rows["FAKE-1"]["signals"]}  # s-lux registered long before
+
+
+# -- photos: the store banks and searches them as the file scan does ----------------------------
+
+OTHER_COLOURS = ((40, 140, 60), (230, 200, 40))
+
+
+def photo_market(tmp_path: Path) -> Path:
+    """A bag brand with one catalog photo; an unauthorized seller lists an edited copy of it
+    (cropped, turned, framed, mirrored) without naming the mark, the authorized dealer lists the
+    photo itself, and another shop lists a bag of another make."""
+    drawn = tmp_path / "drawn"
+    drawn.mkdir()
+    files = {"images/official.jpg": saved(product(SOURCE), drawn / "official.jpg"),
+             "images/copy.jpg": saved(stolen_copy(product(SOURCE)), drawn / "copy.jpg"),
+             "images/other.jpg": saved(product(OTHER_COLOURS, label="OTHER"), drawn / "other.jpg")}
+    bags = brand(categories=["bags"], products=[{"sku": "BAG-1", "title": "Quorvex tote", "category": "bags",
+                                                 "msrp": 149, "currency": "EUR", "images": ["images/official.jpg"]}])
+    bag = dict(category="bags", price=18, currency="USD", title="Leather tote bag with top handle")
+    return write_snapshot(tmp_path / "snap", brands=[bags], sellers=SELLERS, fx={"EUR": 1.08}, images=files,
+                          listings=[listing("COPY", "s-lux", images=["images/copy.jpg"], **bag),
+                                    listing("DEALER", "s-dealer", images=["images/official.jpg"],
+                                            **{**bag, "price": 149, "currency": "EUR"}),
+                                    listing("OTHER", "s-shop", images=["images/other.jpg"], **bag)])
+
+
+def test_an_edited_copy_of_an_official_photo_is_suggested_from_the_store(app, tmp_path):
+    load(app, photo_market(tmp_path))  # judged as the listings arrive
+    rows = suggested(app)
+    assert set(rows) == {"COPY"}  # the dealer's own photo and another make's bag are not
+    [photo] = [s for s in rows["COPY"]["signals"] if "photo" in s["kind"]]
+    assert photo["kind"] in {"official_photo_other_seller", "photo_like_official_other_seller"}
+    assert photo["weight"] > 0
+    # found through a view of the catalog photo (cropped or turned), with the colour layouts compared
+    assert "of Quorvex (BAG-1, " in photo["detail"] and "colour layout" in photo["detail"]
+    assert any(view in photo["detail"] for view in ("crop ", "turned "))
+
+    found = scan_store(lambda: app.uow("detection"))  # `assay scan --db` keeps the same suggestion
+    assert found.listings == 3 and set(suggested(app)) == {"COPY"}
+    assert suggested(app)["COPY"]["signals"] == rows["COPY"]["signals"]
+
+
+def test_a_copy_of_a_taken_down_listings_photo_is_matched_by_the_stores_bank(app, tmp_path):
+    holder, brand_id, _ = setup(app, tmp_path)
+    drawn = tmp_path / "drawn"
+    drawn.mkdir()
+    root = tmp_path / "snap"
+    files = {"images/fake.jpg": saved(product(OTHER_COLOURS, label="QVX"), drawn / "fake.jpg"),
+             "images/again.jpg": saved(product(OTHER_COLOURS, label="QVX").resize((300, 300)), drawn / "again.jpg")}
+    fake = listing("FAKE-3", "s-lux", title="QUORVEX tote replica AAA", price=19, currency="USD",
+                   images=["images/fake.jpg"])
+    write_snapshot(root, sellers=SELLERS, listings=LISTINGS + [fake], fx={"EUR": 1.08}, images=files)
+    with app.uow("holder") as uow:
+        catalog.set_proactive_removal(uow, brand_id=brand_id, holder_id=holder, enabled=True)
+    load(app, root)  # FAKE-3 is taken down on the brand's standing instruction
+    with app.uow() as uow:
+        assert uow.repo.listing_by_ref("taobao", "FAKE-3").status is ListingStatus.REMOVED
+
+    from assay.services.images import query_photo
+    from assay.services.suggestions import detector_from_store
+
+    with app.uow() as uow:
+        detector, _ = detector_from_store(uow)
+    [[match]] = detector.image_matches([[query_photo(root / "images/again.jpg")]])
+    assert (match.kind, match.brand_id, match.ref) == ("taken_down", "qvx", "FAKE-3")
+    assert match.similarity is not None and match.similarity > 0.95  # its colour layout was banked too
+
+
+def snapshot_time(root: Path) -> datetime:
+    """The latest moment a snapshot records: the time a scan of its files takes ages at."""
+    moments = [json.loads(line)[field] for name, field in (("sellers", "registered_at"), ("listings", "created_at"))
+               for line in (root / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+    return max(datetime.fromisoformat(moment.replace("Z", "+00:00")) for moment in moments)
+
+
+@pytest.fixture(scope="module")
+def generated_market(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("generated") / "snap"
+    generate(root, listings=400, seed=7, images=True)
+    return root
+
+
+def test_the_store_flags_a_snapshot_as_the_file_scan_does(app, clock, generated_market, tmp_path):
+    clock.set(snapshot_time(generated_market))  # new accounts' ages, as the file scan takes them
+    load(app, generated_market)  # every listing judged as it arrives
+    scan(generated_market, tmp_path / "flags.jsonl", workers=1)
+    with app.uow() as uow:
+        up = {ref for (ref,) in uow.session.execute(select(Listing.listing_ref).where(
+            Listing.status != ListingStatus.REMOVED))}
+    from_files = {}
+    for line in (tmp_path / "flags.jsonl").read_text(encoding="utf-8").splitlines():
+        flag = json.loads(line)
+        if flag["listing_id"] in up:  # the store does not judge the listings of banned sellers again
+            from_files[flag["listing_id"]] = (flag["verdict"], flag["brand_id"], flag["score"], flag["signals"])
+    with app.uow() as uow:
+        from_store = {ref: (verdict, brand_ref, score, signals) for ref, brand_ref, verdict, score, signals in
+                      uow.session.execute(select(Listing.listing_ref, Brand.brand_ref, suggestions.c.verdict,
+                                                 suggestions.c.score, suggestions.c.signals)
+                                          .join(Listing, Listing.id == suggestions.c.listing_id)
+                                          .join(Brand, Brand.id == suggestions.c.brand_id))}
+    assert from_store == from_files
+    views = [s["detail"] for *_, signals in from_files.values() for s in signals if "photo" in s["kind"]]
+    assert len(from_files) > 40 and len(views) > 10  # photos took part, many through a view other than as is
+    assert sum(("crop " in d or "turned " in d or "trimmed" in d) for d in views) > 5

@@ -10,10 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select, text
 from tests.integration.snapshots import (
     REFERENCE_IMAGE,
+    REFERENCE_IMAGES,
     big_snapshot,
     brand,
     listing,
@@ -145,26 +147,94 @@ def test_banned_sellers_arrive_closed_and_their_ring_is_banned(app, tmp_path):
     assert {ref: s.value for ref, s in rows(app, listings, "listing_ref", "status")} == {"L1": "removed", "L2": "active"}
 
 
-def test_images_are_hashed_once_per_distinct_file(app, tmp_path, monkeypatch):
-    import assay.services.ingest as module
-
-    calls = []
-    real = module.fingerprint
-    monkeypatch.setattr(module, "fingerprint", lambda path: calls.append(path.name) or real(path))
-    root = write_snapshot(
-        tmp_path / "snap", fx={"EUR": 1.08},
+def photo_snapshot(root: Path) -> Path:
+    """A catalog photo, and listings that use it under two file names (one content)."""
+    return write_snapshot(
+        root, fx={"EUR": 1.08},
         brands=[brand(products=[{"sku": "S1", "title": "t", "category": "footwear", "msrp": 149, "currency": "EUR",
                                  "images": ["images/official.jpg"]}])],
         listings=[listing("L1", images=["images/official.jpg"]), listing("L2", images=["images/copy.jpg"]),
                   listing("L3", images=["images/official.jpg", "images/copy.jpg"])],
         images={"images/official.jpg": REFERENCE_IMAGE, "images/copy.jpg": REFERENCE_IMAGE})
+
+
+def counting_fingerprints(monkeypatch) -> list[str]:
+    import assay.services.ingest as module
+
+    calls: list[str] = []
+    real = module.fingerprint
+    monkeypatch.setattr(module, "fingerprint", lambda path, **kw: calls.append(path.name) or real(path, **kw))
+    return calls
+
+
+def test_images_are_fingerprinted_once_per_distinct_content_and_never_again(app, tmp_path, monkeypatch):
+    calls = counting_fingerprints(monkeypatch)
+    root = photo_snapshot(tmp_path / "snap")
     ingest(app, root)
-    assert sorted(calls) == ["copy.jpg", "official.jpg"]
-    [(sha, pdq)] = rows(app, images, "sha256", "pdq")  # two files, one content
+    assert calls == ["official.jpg"]  # copy.jpg has the same bytes: read and hashed, not decoded
+    [(sha, pdq)] = rows(app, images, "sha256", "pdq")
     assert pdq == "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
     hashes = dict(rows(app, listings, "listing_ref", "image_hashes"))
     assert hashes == {"L1": [sha], "L2": [sha], "L3": [sha, sha]}
     assert rows(app, products, "image_hashes", order=["id"]) == [([sha],)]
+
+    write_jsonl(root / "listings.jsonl", [listing("L4", images=["images/copy.jpg"])])  # a new run, same files
+    ingest(app, root)
+    assert calls == ["official.jpg"]
+
+
+def test_ingest_stores_the_query_form_of_every_photo_and_the_views_of_official_ones(app, tmp_path):
+    from assay.services.images import layout_from_bytes, photo_views, query_photo
+    from assay.store.tables import image_views
+
+    root = write_snapshot(
+        tmp_path / "snap", fx={"EUR": 1.08},
+        brands=[brand(products=[{"sku": "S1", "title": "t", "category": "footwear", "msrp": 149, "currency": "EUR",
+                                 "images": ["images/official.jpg"]}])],
+        listings=[listing("L1", images=["images/listed.jpg"])],
+        images={"images/official.jpg": REFERENCE_IMAGE, "images/listed.jpg": REFERENCE_IMAGES / "shrink-a-little.jpg"})
+    ingest(app, root)
+    stored = {sha: (query, layout, views) for sha, query, layout, views in rows(
+        app, images, "sha256", "query_pdq", "layout", "views")}
+    official_sha, listed_sha = (rows(app, table, "image_hashes", order=["id"])[0][0][0] for table in (products, listings))
+    for sha, name in ((official_sha, "official.jpg"), (listed_sha, "listed.jpg")):
+        query, layout, _ = stored[sha]
+        expected = query_photo(root / "images" / name)
+        assert query == "".join(expected.hashes) and len(query) == 8 * 64
+        assert np.array_equal(layout_from_bytes(layout), expected.layout)
+    views = [(pdq, view, layout_from_bytes(layout)) for pdq, view, layout in rows(
+        app, image_views, "pdq", "view", "layout", order=["sha256", "position"])]
+    expected_views = list(photo_views(root / "images/official.jpg"))
+    assert stored[official_sha][2] == len(views) == len(expected_views) > 10
+    assert [(pdq, view) for pdq, view, _ in views] == [(pdq, view) for pdq, view, _ in expected_views]
+    assert all(np.array_equal(a, b) for (*_, a), (*_, b) in zip(views, expected_views, strict=True))
+    assert stored[listed_sha][2] is None  # a listing's photo is searched with, not banked
+
+
+def test_photos_stored_before_query_forms_and_views_get_them_at_the_next_ingest(app, tmp_path, monkeypatch):
+    from assay.detection.images import AS_IS
+    from assay.services.suggestions import detector_from_store, stored_photos
+    from assay.store.tables import image_views
+
+    root = photo_snapshot(tmp_path / "snap")
+    ingest(app, root)
+    complete = rows(app, images, "sha256", "query_pdq", "layout", "views")
+    banked = rows(app, image_views, "sha256", "position", "view", "pdq", "layout", order=["sha256", "position"])
+    with app.engine.begin() as connection:  # as a database upgraded from before they were kept holds them
+        connection.execute(image_views.delete())
+        connection.execute(images.update().values(query_pdq=None, layout=None, views=None))
+    [(sha, pdq)] = rows(app, images, "sha256", "pdq")
+    with app.uow() as uow:  # meanwhile detection has the one PDQ hash of the photo as it is
+        detector, _ = detector_from_store(uow)
+        assert list(zip(detector.images.refs, detector.images.views, strict=True)) == [("official:qvx:S1", AS_IS)]
+        assert stored_photos(uow.session, [sha])[sha][0].hashes == (pdq,)
+    calls = counting_fingerprints(monkeypatch)
+    write_jsonl(root / "listings.jsonl", [listing("L4", images=["images/copy.jpg"])])
+    ingest(app, root)
+    assert calls == ["official.jpg"]  # the brand's photo first, views and query form at once
+    assert rows(app, images, "sha256", "query_pdq", "layout", "views") == complete
+    assert rows(app, image_views, "sha256", "position", "view", "pdq", "layout",
+                order=["sha256", "position"]) == banked
 
 
 CONTENT = {

@@ -398,6 +398,8 @@ class PhotoBank:
     def add(self, entries: Iterable[tuple[str, str, str, np.ndarray | None]]) -> None:
         """Add (pdq_hex, ref, view, layout) entries."""
         entries = list(entries)
+        if not entries:
+            return
         self.hashes.add((pdq, ref) for pdq, ref, _, _ in entries)
         self._views.extend(view for _, _, view, _ in entries)
         size = max([self._layouts.shape[1]] + [layout.size for *_, layout in entries if layout is not None])

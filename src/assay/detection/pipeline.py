@@ -69,7 +69,7 @@ class Detector:
         self.sellers = sellers
         self.fx = fx
         # refs are "official:<brand_id>:<sku>" or "taken_down:<brand_id>:<listing>"; a bank of plain
-        # hashes (the store's) holds each photo as it is
+        # hashes holds each photo as it is, without colour layouts
         self.images = PhotoBank(images) if isinstance(images, HashBank) else images
         self.model = model or Model.shipped()
         self.marks = marks or self.index_marks(self.brands.values())

@@ -1,8 +1,11 @@
-"""Image fingerprints: a content hash to know a file, PDQ to know a photo after edits."""
+"""Image fingerprints: a content hash to know a file, PDQ to know a photo after edits, and
+what detection searches with (a listing's photo trimmed, in every orientation, with its
+colour layout) and banks (the views of an official photo)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,10 @@ BORDER_TOLERANCE = 12
 BORDER_SHARE = 0.98
 
 
+View = tuple[str, str, np.ndarray]
+"""A view of an official photo for the bank: (PDQ hash, view name, colour layout)."""
+
+
 @dataclass(frozen=True)
 class ImageFingerprint:
     sha256: str
@@ -31,6 +38,8 @@ class ImageFingerprint:
     quality: int | None
     width: int | None
     height: int | None
+    query: Photo | None = None  # what the bank is searched with (`query_photo`); None if no image or untrusted
+    views: tuple[View, ...] | None = None  # the photo's views for the bank (`photo_views`), when asked for
 
 
 def pdq_hex(image: Image.Image) -> tuple[str, int]:
@@ -49,9 +58,10 @@ def _dihedral(image: Image.Image) -> tuple[str, ...]:
     return tuple(_hex(v) for v in vectors) if quality >= MIN_QUALITY else ()
 
 
-def _open(path: Path) -> Image.Image | None:
+def _open(source: Path | bytes) -> Image.Image | None:
+    """The image in a file (or in its bytes) as RGB; None if it is no image."""
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
             return image.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError):
         return None
@@ -127,21 +137,29 @@ def query_photo(path: Path) -> Photo | None:
     its colour layout; None if no image or untrusted. The photo as it is need not be hashed
     too: a copy left untrimmed trims as its source does, to the bank's "trimmed" view."""
     image = _open(path)
-    if image is None:
-        return None
+    return None if image is None else _query(image)[0]
+
+
+def _query(image: Image.Image) -> tuple[Photo | None, str, int, bool]:
+    """`query_photo` of an image; with the PDQ hash of the trimmed photo as it stands, its
+    quality, and whether trimming cut anything."""
     trimmed = trim_borders(image)
-    hashes = _dihedral(trimmed)
-    return Photo(hashes, colour_layout(trimmed)) if hashes else None
+    vectors, quality = pdqhash.compute_dihedral(np.asarray(trimmed))
+    hashes = tuple(_hex(v) for v in vectors)  # the first is the photo upright, as pdqhash.compute has it
+    photo = Photo(hashes, colour_layout(trimmed)) if quality >= MIN_QUALITY else None
+    return photo, hashes[0], int(quality), trimmed is not image
 
 
-def photo_views(path: Path) -> Iterator[tuple[str, str, np.ndarray]]:
+def photo_views(path: Path) -> Iterator[View]:
     """The views of an official photo for the bank: (PDQ hash, view name, colour layout) of
     the photo as it is, and of its crops and turns with their borders trimmed. A crop whose
     trimmed pixels are those of an earlier view (a product on a plain backdrop trims to the
     same box from most crops) is left out: it would only add candidates."""
     image = _open(path)
-    if image is None:
-        return
+    return iter(()) if image is None else _views(image)
+
+
+def _views(image: Image.Image) -> Iterator[View]:
     width, height = image.size
     grey = np.asarray(image.convert("L"))
     whole = (0, 0, width, height)
@@ -171,19 +189,37 @@ def photo_views(path: Path) -> Iterator[tuple[str, str, np.ndarray]]:
         yield from _view(f"turned {degrees:+d} degrees", turned, colour_layout(turned))
 
 
-def _view(name: str, view: Image.Image, layout: np.ndarray) -> Iterator[tuple[str, str, np.ndarray]]:
+def _view(name: str, view: Image.Image, layout: np.ndarray) -> Iterator[View]:
     digest, quality = pdq_hex(view)
     if quality >= MIN_QUALITY:
         yield digest, name, layout
 
 
-def fingerprint(path: Path) -> ImageFingerprint:
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    try:
-        with Image.open(path) as image:
-            image.load()
-            digest, quality = pdq_hex(image)
-            return ImageFingerprint(sha, digest, quality, image.width, image.height)
-    except (UnidentifiedImageError, OSError, ValueError):
-        return ImageFingerprint(sha, None, None, None, None)
+def content_hash(data: bytes) -> str:
+    """The SHA-256 of a file's bytes: how the store knows a file it has seen."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def fingerprint(source: Path | bytes, *, views: bool = False) -> ImageFingerprint:
+    """Everything the store keeps of an image file (its path, or its bytes), decoded once: the
+    content hash, PDQ of the photo as it is, its query form, and with `views` its views for
+    the bank (an official photo's). A photo that trims to itself is hashed once, not twice."""
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    sha = content_hash(data)
+    image = _open(data)
+    if image is None:
+        return ImageFingerprint(sha, None, None, None, None, None, () if views else None)
+    query, upright, quality, trimmed = _query(image)
+    digest, quality = pdq_hex(image) if trimmed else (upright, quality)
+    return ImageFingerprint(sha, digest, quality, image.width, image.height, query,
+                            tuple(_views(image)) if views else None)
+
+
+def layout_bytes(layout: np.ndarray) -> bytes:
+    """A colour layout as the store keeps it: its float32 cells, row by row."""
+    return np.ascontiguousarray(layout, dtype=np.float32).tobytes()
+
+
+def layout_from_bytes(data: bytes) -> np.ndarray:
+    """The colour layout `layout_bytes` stored, exactly."""
+    return np.frombuffer(data, dtype=np.float32).reshape(LAYOUT_CELLS, LAYOUT_CELLS, 3)

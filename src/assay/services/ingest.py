@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,15 +27,17 @@ from assay.domain.identity import identity_keys
 from assay.domain.model import ListingStatus, Seller, SellerStatus
 from assay.services.app import Assay
 from assay.services.feed_reader import chunks, reject_line
-from assay.services.images import fingerprint
+from assay.services.images import ImageFingerprint, content_hash, fingerprint, layout_bytes
 from assay.services.sanctions import close_and_ban_linked
 from assay.services.snapshots import jsonable
 from assay.services.suggestions import act_for_opted_in_brands, scan_store
 from assay.store.audit_log import append_event
 from assay.store.bulk import bulk_load, insert_rows
+from assay.store.repository import batches
 from assay.store.tables import (
     brands,
     feed_changes,
+    image_views,
     images,
     ingest_rejects,
     ingest_runs,
@@ -52,6 +56,7 @@ PHASES = ("brands", "sellers", "listings", "done")
 BATCH = 2000
 SNIFF_LINES = 20
 SELLER_CACHE = 200_000  # about 40 MB
+POOL_MIN_FILES = 64  # image files to fingerprint in one batch before worker processes share them
 
 
 class SnapshotError(DomainError):
@@ -140,12 +145,16 @@ def snapshot_fingerprint(root: Path) -> str:
 
 class Ingest:
     def __init__(self, app: Assay, root: Path, *, actor: str = "ingest", batch_size: int = BATCH,
-                 scan: bool = True, progress: Callable[[int], None] | None = None) -> None:
+                 scan: bool = True, progress: Callable[[int], None] | None = None,
+                 workers: int | None = None) -> None:
         self.app, self.root, self.actor, self.batch_size = app, root.resolve(), actor, batch_size
         self.scan = scan  # judge every new or changed listing as it arrives
         self.progress = progress or (lambda _n: None)
         self.fx = check_snapshot(self.root)
         self.hashed: dict[str, str | None] = {}  # image path -> sha256, once per file per run
+        self.viewed: set[str] = set()  # image paths whose views (official photos) are stored
+        self.workers = workers or os.cpu_count() or 1  # processes that fingerprint photos
+        self.pool: Any = None
         self.marketplace_ids: dict[str, int] = {}
         self.first_load: dict[int, bool] = {}
         self.taken_down = TakenDown()
@@ -192,7 +201,10 @@ class Ingest:
             if name == "listings":
                 summary.banned = self._ban_linked()
                 self.taken_down = taken_down_fingerprints(self.app)
-            self._load(name, run["id"], start_offset, start_line, counts)
+            try:
+                self._load(name, run["id"], start_offset, start_line, counts)
+            finally:
+                self._close_pool()
         with engine.begin() as connection:
             connection.execute(update(ingest_runs).where(ingest_runs.c.id == run["id"]).values(
                 phase="done", finished_at=self.app.clock.now()))
@@ -256,26 +268,79 @@ class Ingest:
         return self.marketplace_ids
 
     # -- images -----------------------------------------------------------------------------------
-    def _image_hashes(self, connection: Connection, paths: tuple[str, ...]) -> list[str]:
-        hashes = []
-        for path in paths:
-            if path not in self.hashed:
-                file = self.root / path
-                if not file.is_file():
-                    self.hashed[path] = None
-                else:
-                    fp = fingerprint(file)
-                    exists = connection.execute(select(images.c.sha256).where(images.c.sha256 == fp.sha256)).scalar()
-                    if exists is None:
-                        connection.execute(insert(images).values(sha256=fp.sha256, pdq=fp.pdq, pdq_quality=fp.quality,
-                                                                 width=fp.width, height=fp.height))
-                    self.hashed[path] = fp.sha256
-            hashes.append(self.hashed[path] or "")
-        return hashes
+    def _store_images(self, connection: Connection, paths: Iterable[str], *, official: bool = False) -> None:
+        """Store what detection needs of the image files at these paths, once per distinct content,
+        in the batch's transaction: PDQ of the photo as it is and its query form (what the bank is
+        searched with), and for official catalog photos their views (what the bank holds). A
+        content the store holds already is only read for its SHA-256, not decoded again; one
+        stored before query forms or views were kept gets what it lacks now, while its file is at
+        hand (the store does not keep the files). Each path is read once a run (an official photo
+        once more if a listing named it first); `_image_hashes` then answers from memory."""
+        todo = [path for path in dict.fromkeys(paths)
+                if path not in self.hashed or (official and path not in self.viewed)]
+        files: dict[str, Path] = {}  # content -> one of its files
+        for path in todo:
+            file = self.root / path
+            self.hashed[path] = sha = content_hash(file.read_bytes()) if file.is_file() else None
+            if sha is not None:
+                files.setdefault(sha, file)
+        if official:
+            self.viewed.update(todo)
+        if not files:
+            return
+        stored = {sha: (query is not None, views is not None) for batch in batches(list(files))
+                  for sha, query, views in connection.execute(select(images.c.sha256, images.c.query_pdq, images.c.views)
+                                                              .where(images.c.sha256.in_(batch)))}
+        work = []  # (content, whether its query form is missing, whether its views are)
+        for sha in files:
+            has_query, has_views = stored.get(sha, (False, False))
+            if not has_query or (official and not has_views):
+                work.append((sha, not has_query, official and not has_views))
+        new_rows, view_rows = [], []
+        for (sha, need_query, need_views), fp in zip(work, self._fingerprints(
+                [(files[sha], need_views) for sha, _, need_views in work]), strict=True):
+            values: dict[str, Any] = {}
+            if need_query:
+                query = fp.query
+                values.update(query_pdq="".join(query.hashes) if query else "",
+                              layout=layout_bytes(query.layout) if query and query.layout is not None else None)
+            if need_views:
+                values["views"] = len(fp.views or ())
+                view_rows += [dict(sha256=sha, position=n, view=view, pdq=pdq, layout=layout_bytes(layout))
+                              for n, (pdq, view, layout) in enumerate(fp.views or ())]
+            if sha in stored:
+                connection.execute(update(images).where(images.c.sha256 == sha).values(**values))
+            else:
+                new_rows.append(dict(sha256=sha, pdq=fp.pdq, pdq_quality=fp.quality, width=fp.width, height=fp.height,
+                                     query_pdq=values["query_pdq"], layout=values["layout"],
+                                     views=values.get("views")))
+        insert_rows(connection, images, new_rows)
+        insert_rows(connection, image_views, view_rows)
+
+    def _fingerprints(self, files: list[tuple[Path, bool]]) -> list[ImageFingerprint]:
+        """`fingerprint` of each (file, with views), on `workers` processes when there are enough
+        files to pay for them (decoding and hashing a photo takes a few milliseconds of a core)."""
+        if self.workers <= 1 or len(files) < POOL_MIN_FILES:
+            return [_fingerprint(item) for item in files]
+        if self.pool is None:  # forked once a run, when first needed; the run closes it
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self.pool.map(_fingerprint, files, chunksize=16)
+
+    def _image_hashes(self, paths: tuple[str, ...]) -> list[str]:
+        """The SHA-256 of each file `_store_images` has seen, "" for a missing one."""
+        return [self.hashed.get(path) or "" for path in paths]
+
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
 
     # -- brands -----------------------------------------------------------------------------------
     def _upsert_brands(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.BrandRecord]],
                        counts: Counts, now: datetime) -> list[tuple[int, str]]:
+        self._store_images(connection, (path for _, record in batch for product in record.products
+                                        for path in product.images), official=True)
         for _, record in batch:
             holder_id = connection.execute(
                 select(rights_holders.c.id).where(rights_holders.c.name == record.owner)).scalar()
@@ -285,7 +350,7 @@ class Ingest:
             values = dict(holder_id=holder_id, name=record.name, marks=list(record.marks),
                           categories=list(record.categories), authorized_sellers=sorted(set(record.authorized_sellers)))
             catalog = [dict(sku=p.sku, title=p.title, category=p.category, msrp=p.msrp, currency=p.currency,
-                            images=list(p.images), image_hashes=self._image_hashes(connection, p.images))
+                            images=list(p.images), image_hashes=self._image_hashes(p.images))
                        for p in record.products]
             existing = connection.execute(select(brands).where(brands.c.brand_ref == record.brand_id)).mappings().first()
             if existing is None:
@@ -399,7 +464,7 @@ class Ingest:
         seller_rows = self._sellers(connection, {(market[r.marketplace], r.seller_id) for _, r in batch})
         stored = [key for key in by_key if not self._first_listings(connection, key[0])]
         existing = _existing(connection, listings, listings.c.listing_ref, stored, LISTING_FIELDS)
-        new_rows, changed, rejects = [], [], []
+        new_rows, changed, rejects, accepted = [], [], [], []
         for (market_id, ref), (line, record) in by_key.items():
             seller = seller_rows.get((market_id, record.seller_id))
             if seller is None:
@@ -410,10 +475,13 @@ class Ingest:
                 if missing:
                     rejects.append((line, f"images: {missing[0]!r} is not a file in the snapshot"))
                     continue
+            accepted.append((market_id, ref, record, seller))
+        self._store_images(connection, (path for *_, record, _ in accepted for path in record.images))
+        for market_id, ref, record, seller in accepted:
             values = dict(seller_id=seller[0], title=record.title, description=record.description,
                           category=record.category, price=record.price, currency=record.currency,
                           images=list(record.images),
-                          image_hashes=self._image_hashes(connection, record.images) if record.images else [])
+                          image_hashes=self._image_hashes(record.images) if record.images else [])
             old = existing.get((market_id, ref))
             if old is None:
                 status = ListingStatus.REMOVED if seller[1] else ListingStatus.ACTIVE
@@ -462,6 +530,12 @@ class Ingest:
 
 LISTING_FIELDS = ("seller_id", "title", "description", "category", "price", "currency", "images", "image_hashes")
 _MARKETPLACE_BAN = "storefront closed for infringement by {} before it reached Assay"
+
+
+def _fingerprint(item: tuple[Path, bool]) -> ImageFingerprint:
+    """`fingerprint` of (file, with views): what the pool's workers run."""
+    file, views = item
+    return fingerprint(file, views=views)
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:

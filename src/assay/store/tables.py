@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -269,7 +270,11 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
-# Each distinct image file once, by content: PDQ for near-duplicate matching.
+# Each distinct image file once, by content: PDQ for near-duplicate matching, and what
+# detection searches the bank with (assay.services.images.query_photo), kept because the
+# snapshot's files are not: the trimmed photo's PDQ in its eight orientations (8 x 64 hex
+# digits, "" when the file is no image or its hash is untrusted) and its colour layout
+# (8 x 8 x 3 float32). NULL: not computed yet (stored before there were query forms).
 images = Table(
     "images", metadata,
     Column("sha256", String(64), primary_key=True),
@@ -277,6 +282,22 @@ images = Table(
     Column("pdq_quality", Integer),
     Column("width", Integer),
     Column("height", Integer),
+    Column("query_pdq", String(512)),
+    Column("layout", LargeBinary),
+    # How many views of the photo image_views holds; NULL until they are computed, which
+    # happens for official catalog photos only.
+    Column("views", Integer),
+)
+
+# The views of an official catalog photo that detection banks (assay.services.images.photo_views),
+# in their order: the photo as it is, trimmed, cropped, turned.
+image_views = Table(
+    "image_views", metadata,
+    Column("sha256", ForeignKey("images.sha256"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("view", String(40), nullable=False),
+    Column("pdq", String(64), nullable=False),
+    Column("layout", LargeBinary, nullable=False),
 )
 
 # One row per `assay ingest` of a snapshot: where it got to, so a killed run resumes.
