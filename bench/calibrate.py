@@ -27,6 +27,10 @@ from assay.services.scan import Rejects, build_detector, image_hashes
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "assay" / "detection" / "weights.json"
 MIN_INFRINGING = 0.5
+# Signals a generated marketplace cannot show, weighed as the fitted signal they are kin to: no
+# listing of a fresh snapshot has been taken down yet, and a copy of the photo of a listing taken
+# down for a brand's rights speaks as a copy of that brand's official photo does.
+NOT_IN_TUNING_SET = {"taken_down_photo": "official_photo_other_seller"}
 HONEST = ("authorized_reseller", "second_hand", "accessory", "everyday_word", "unbranded_cheap", "innocent_replica")
 
 
@@ -123,6 +127,8 @@ def main() -> None:
         generate(root, listings=args.listings, seed=args.seed, labels=labels)
         names, rows, listings = examples(root, labels)
     bias, weights = fit(names, rows)
+    for signal, kin in NOT_IN_TUNING_SET.items():
+        weights.setdefault(signal, weights[kin])
     model = Model(bias, weights, 0.5, 0.5)
     infringing, suspect = thresholds(listing_scores(model, rows), listings)
     WEIGHTS.write_text(json.dumps({

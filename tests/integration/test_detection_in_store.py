@@ -232,6 +232,14 @@ def test_a_copy_of_a_taken_down_listings_photo_is_matched_by_the_stores_bank(app
     [[match]] = detector.image_matches([[query_photo(root / "images/again.jpg")]])
     assert (match.kind, match.brand_id, match.ref) == ("taken_down", "qvx", "FAKE-3")
     assert match.similarity is not None and match.similarity > 0.95  # its colour layout was banked too
+    # The copy alone, without the mark or any replica wording, is enough: it weighs as a copy of an official photo.
+    from assay.domain.feeds import listing as parse_listing
+
+    plain = parse_listing(listing("AGAIN", "s-shop", title="tote bag, black", price=20, currency="USD",
+                                  images=["images/again.jpg"]), {"EUR": 1.08})
+    flag = detector.judge(plain, [query_photo(root / "images/again.jpg")])
+    assert flag is not None and (flag.brand_id, flag.verdict) == ("qvx", "infringing")
+    assert next(s.weight for s in flag.signals if s.kind == "taken_down_photo") > 0
 
 
 def snapshot_time(root: Path) -> datetime:
