@@ -141,7 +141,10 @@ def image_path(path: str, *, where: str) -> str:
 
 
 def _images(record: dict[str, Any], where: str = "") -> tuple[str, ...]:
-    return tuple(image_path(p, where=f"{where}images[{i}]") for i, p in enumerate(_strings(record, "images", where=where)))
+    paths = _strings(record, "images", where=where)
+    if not paths:  # text-only listings are the common case
+        return ()
+    return tuple(image_path(p, where=f"{where}images[{i}]") for i, p in enumerate(paths))
 
 
 def brand(raw: Any, fx: dict[str, float] | None) -> BrandRecord:

@@ -16,4 +16,6 @@ def as_utc(moment: datetime) -> datetime:
     """Naive datetimes are taken to be UTC; aware ones are converted."""
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
+    if moment.tzinfo is timezone.utc:  # already so: a feed's times mostly are
+        return moment
     return moment.astimezone(timezone.utc)

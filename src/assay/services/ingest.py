@@ -8,11 +8,13 @@ they never stop the load and are never dropped silently."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -180,6 +182,10 @@ class Ingest:
         return {**values, "id": run_id}, False
 
     def run(self) -> IngestSummary:
+        with _start_up_frozen():
+            return self._run()
+
+    def _run(self) -> IngestSummary:
         engine = self.app.engine
         with engine.begin() as connection:
             run, resumed = self._open_run(connection, self.app.clock.now())
@@ -536,6 +542,19 @@ def _fingerprint(item: tuple[Path, bool]) -> ImageFingerprint:
     """`fingerprint` of (file, with views): what the pool's workers run."""
     file, views = item
     return fingerprint(file, views=views)
+
+
+@contextmanager
+def _start_up_frozen() -> Iterator[None]:
+    """Leave the objects that exist before the load (modules, SQLAlchemy's mappers and caches:
+    over a hundred thousand) out of the garbage collector's reach while it runs. A load allocates
+    millions of small objects; each collection of the oldest generation would walk them all
+    again, which cost a sixth of a load's time."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Dialect, Engine, Table
+from sqlalchemy import JSON, Column, Connection, DateTime, Dialect, Engine, Numeric, Table
 from sqlalchemy.exc import DBAPIError
+
+from assay.store.types import Money, UTCDateTime
 
 
 def insert_rows(
@@ -30,12 +33,13 @@ def insert_rows(
     names = list(rows[0])
     processors = [(i, process) for i, name in enumerate(names)
                   if name not in json_text and (process := _processor(table.c[name], dialect))]
-    values = []
-    for row in rows:
-        value = [row[name] for name in names]
+    values: Sequence[Sequence[Any]] = list(map(itemgetter(*names), rows)) if len(names) > 1 else \
+        [(row[names[0]],) for row in rows]
+    if processors:  # column by column: one call of `map` per column instead of a Python loop per value
+        columns = list(zip(*values))
         for i, process in processors:
-            value[i] = process(value[i])
-        values.append(value)
+            columns[i] = tuple(map(process, columns[i]))
+        values = list(zip(*columns))
     quote = dialect.identifier_preparer.quote
     into = f"{quote(table.name)} ({', '.join(quote(name) for name in names)})"
     driver = connection.connection.driver_connection
@@ -57,10 +61,13 @@ def insert_rows(
         raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
 
 
+SEEN_ONCE = (DateTime, Numeric, UTCDateTime, Money)  # a listing's time of creation, its price
+
+
 def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     """How SQLAlchemy would turn a value of the column into what the driver receives, remembered
     for the values that repeat: JSON's empty values and nothing, any other hashable value (a
-    time, a state). JSON on PostgreSQL is serialised here as SQLAlchemy would (json.dumps;
+    state, a flag) but times and amounts, which seldom repeat in a batch. JSON on PostgreSQL is serialised here as SQLAlchemy would (json.dumps;
     nothing as JSON null), rather than handed to psycopg in a wrapper it serialises row by row."""
     if dialect.name == "postgresql" and isinstance(column.type, JSON):
         return _remember_empty(json.dumps)
@@ -69,6 +76,8 @@ def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | 
         return None
     if isinstance(column.type, JSON):
         return _remember_empty(process)
+    if isinstance(column.type, SEEN_ONCE):
+        return process
     converted: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:

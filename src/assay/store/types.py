@@ -24,7 +24,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: Assay stores only timezone-aware times")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        if value.tzinfo is not timezone.utc:
+            value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
