@@ -436,8 +436,10 @@ class Ingest:
         so a resumed run simply does it again before loading listings."""
         with self.app.uow(self.actor) as uow:
             banned = 0
+            linked = set(uow.session.scalars(_BANNED_WITH_UNBANNED_LINKS))
             for seller in uow.repo.session.scalars(select(Seller).where(Seller.banned_at.is_not(None))).all():
-                banned += len(close_and_ban_linked(uow, seller))
+                if seller.id in linked:  # the others have nothing left to extend their ban to
+                    banned += len(close_and_ban_linked(uow, seller))
             uow.commit()
         return banned
 
@@ -534,6 +536,20 @@ class Ingest:
         self.changes.append(dict(run_id=run_id, kind=kind, ref=ref, at=now, changes=jsonable(changes)))
 
 
+def _banned_with_unbanned_links() -> Any:
+    """The banned sellers that share an identity key with a seller not banned: one query, where
+    asking each banned seller in turn took a few for each (a marketplace bans hundreds)."""
+    own, other = seller_identity_keys.alias(), seller_identity_keys.alias()
+    banned, free = sellers.alias(), sellers.alias()
+    return (select(banned.c.id).distinct()
+            .join(own, own.c.seller_id == banned.c.id)
+            .join(other, (other.c.kind == own.c.kind) & (other.c.value == own.c.value)
+                  & (other.c.seller_id != own.c.seller_id))
+            .join(free, (free.c.id == other.c.seller_id) & free.c.banned_at.is_(None))
+            .where(banned.c.banned_at.is_not(None)))
+
+
+_BANNED_WITH_UNBANNED_LINKS = _banned_with_unbanned_links()
 LISTING_FIELDS = ("seller_id", "title", "description", "category", "price", "currency", "images", "image_hashes")
 _MARKETPLACE_BAN = "storefront closed for infringement by {} before it reached Assay"
 

@@ -115,16 +115,12 @@ class Repository:
         return frozenset(IdentityKey(LinkKind(kind), value) for kind, value in rows)
 
     def sellers_sharing(self, keys: frozenset[IdentityKey], *, exclude: int) -> dict[int, frozenset[IdentityKey]]:
-        """Every other seller holding any of these keys, with all of its keys."""
-        if not keys:
-            return {}
-        pairs = [(key.kind.value, key.value) for key in keys]
-        ids = set(self.session.scalars(
-            select(seller_identity_keys.c.seller_id)
-            .where(tuple_(seller_identity_keys.c.kind, seller_identity_keys.c.value).in_(pairs))
-            .where(seller_identity_keys.c.seller_id != exclude)
-        ))
-        return {seller_id: self.identity_keys(seller_id) for seller_id in sorted(ids)}
+        """Every other seller holding any of these keys, with all of its keys. Two queries whatever
+        the number of sellers: asked as one list of (kind, value) pairs, both databases read the
+        whole table, which grows with the marketplace (see `holders_of_keys`)."""
+        ids = set().union(*self.holders_of_keys(keys).values()) - {exclude}
+        found = self.identity_keys_of(ids)
+        return {seller_id: found[seller_id] for seller_id in sorted(ids)}
 
     # -- notices and items ----------------------------------------------------------------
     def open_item(self, holder_id: int, listing_id: int) -> NoticeItem | None:
