@@ -132,6 +132,37 @@ def test_ingesting_twice_changes_nothing_and_a_newer_snapshot_records_its_change
     assert changes["taobao:L2"] == {"title": ["Quorvex Stride 1 #L2", "New title"]}
 
 
+def test_brands_load_with_their_owners_and_catalogs_and_a_newer_catalog_replaces_the_old(app, tmp_path):
+    stride = {"sku": "S1", "title": "Quorvex Stride 1", "category": "footwear", "msrp": 149, "currency": "EUR",
+              "images": []}
+    second = {**stride, "sku": "S2", "title": "Quorvex Glide", "msrp": 99}
+    catalog = [brand("qvx", products=[stride, second]), brand("qvx-kids", name="Quorvex Kids", products=[]),
+               brand("lum", name="Lumen", owner="Lumen Optics", marks=["LUMEN"], products=[second])]
+    root = write_snapshot(tmp_path / "snap", brands=catalog, fx={"EUR": 1.08}, listings=[])
+    summary, _ = ingest(app, root, batch_size=2)
+    assert vars(summary.counts["brands"]) == {"created": 3, "updated": 0, "unchanged": 0, "rejected": 0}
+    with app.engine.connect() as connection:
+        owners = connection.execute(text(
+            "SELECT b.brand_ref, h.name FROM brands b JOIN rights_holders h ON h.id = b.holder_id ORDER BY b.id")).all()
+        stored = connection.execute(text(
+            "SELECT b.brand_ref, p.sku, p.msrp FROM products p JOIN brands b ON b.id = p.brand_id ORDER BY p.id")).all()
+    assert [tuple(r) for r in owners] == [("qvx", "Quorvex Sports Ltd"), ("qvx-kids", "Quorvex Sports Ltd"),
+                                          ("lum", "Lumen Optics")]  # one holder for the brands it owns
+    assert [(ref, sku, float(msrp)) for ref, sku, msrp in stored] == [("qvx", "S1", 149), ("qvx", "S2", 99),
+                                                                      ("lum", "S2", 99)]
+
+    catalog[0] = brand("qvx", products=[{**stride, "msrp": 159}])
+    write_jsonl(root / "brands.jsonl", catalog)
+    summary, _ = ingest(app, root, batch_size=2)
+    assert vars(summary.counts["brands"]) == {"created": 0, "updated": 1, "unchanged": 2, "rejected": 0}
+    with app.engine.connect() as connection:
+        stored = connection.execute(text(
+            "SELECT b.brand_ref, p.sku, p.msrp FROM products p JOIN brands b ON b.id = p.brand_id ORDER BY b.id, p.sku")).all()
+    assert [(ref, sku, float(msrp)) for ref, sku, msrp in stored] == [("qvx", "S1", 159), ("lum", "S2", 99)]
+    changes = {ref: json.loads(c) if isinstance(c, str) else c for ref, c in rows(app, feed_changes, "ref", "changes")}
+    assert changes == {"qvx": {"products": [2, 1]}}
+
+
 def test_banned_sellers_arrive_closed_and_their_ring_is_banned(app, tmp_path):
     root = write_snapshot(tmp_path / "snap", sellers=[
         seller("s-dealer", phone="+49 30 901820"),

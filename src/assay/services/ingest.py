@@ -345,42 +345,60 @@ class Ingest:
     # -- brands -----------------------------------------------------------------------------------
     def _upsert_brands(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.BrandRecord]],
                        counts: Counts, now: datetime) -> list[tuple[int, str]]:
+        """The batch's brands in a few queries: their owners, the brands stored, then the new rows
+        together (a first load of a million listings brings two thousand brands)."""
         self._store_images(connection, (path for _, record in batch for product in record.products
                                         for path in product.images), official=True)
+        holders = self._holders(connection, [record.owner for _, record in batch], now)
+        existing = {row["brand_ref"]: row for row in connection.execute(
+            select(brands).where(brands.c.brand_ref.in_([record.brand_id for _, record in batch]))).mappings()}
+        new_brands, catalogs = [], []  # catalogs: (brand ref, its products), in the order of the file
         for _, record in batch:
-            holder_id = connection.execute(
-                select(rights_holders.c.id).where(rights_holders.c.name == record.owner)).scalar()
-            if holder_id is None:
-                holder_id = connection.execute(insert(rights_holders).values(
-                    name=record.owner, contact_email="", created_at=now)).inserted_primary_key[0]
-            values = dict(holder_id=holder_id, name=record.name, marks=list(record.marks),
+            values = dict(holder_id=holders[record.owner], name=record.name, marks=list(record.marks),
                           categories=list(record.categories), authorized_sellers=sorted(set(record.authorized_sellers)))
             catalog = [dict(sku=p.sku, title=p.title, category=p.category, msrp=p.msrp, currency=p.currency,
                             images=list(p.images), image_hashes=self._image_hashes(p.images))
                        for p in record.products]
-            existing = connection.execute(select(brands).where(brands.c.brand_ref == record.brand_id)).mappings().first()
-            if existing is None:
-                brand_id = connection.execute(insert(brands).values(
-                    brand_ref=record.brand_id, proactive_removal=False, **values)).inserted_primary_key[0]
+            old = existing.get(record.brand_id)
+            if old is None:
+                new_brands.append(dict(brand_ref=record.brand_id, proactive_removal=False, **values))
+                catalogs.append((record.brand_id, catalog))
                 counts.created += 1
-            else:
-                brand_id = existing["id"]
-                old_catalog = [dict(sku=r.sku, title=r.title, category=r.category, msrp=r.msrp, currency=r.currency,
-                                    images=r.images, image_hashes=r.image_hashes) for r in connection.execute(
-                    select(products).where(products.c.brand_id == brand_id).order_by(products.c.id))]
-                changes = _diff({k: existing[k] for k in values}, values)
-                if old_catalog != catalog:
-                    changes["products"] = [len(old_catalog), len(catalog)]
-                if not changes:
-                    counts.unchanged += 1
-                    continue
-                connection.execute(update(brands).where(brands.c.id == brand_id).values(**values))
-                connection.execute(products.delete().where(products.c.brand_id == brand_id))
-                self._change(run_id, "brand", record.brand_id, now, changes)
-                counts.updated += 1
-            if catalog:
-                connection.execute(insert(products), [{"brand_id": brand_id, **p} for p in catalog])
+                continue
+            old_catalog = [dict(sku=r.sku, title=r.title, category=r.category, msrp=r.msrp, currency=r.currency,
+                                images=r.images, image_hashes=r.image_hashes) for r in connection.execute(
+                select(products).where(products.c.brand_id == old["id"]).order_by(products.c.id))]
+            changes = _diff({k: old[k] for k in values}, values)
+            if old_catalog != catalog:
+                changes["products"] = [len(old_catalog), len(catalog)]
+            if not changes:
+                counts.unchanged += 1
+                continue
+            connection.execute(update(brands).where(brands.c.id == old["id"]).values(**values))
+            connection.execute(products.delete().where(products.c.brand_id == old["id"]))
+            catalogs.append((record.brand_id, catalog))
+            self._change(run_id, "brand", record.brand_id, now, changes)
+            counts.updated += 1
+        insert_rows(connection, brands, new_brands)
+        ids = {ref: row["id"] for ref, row in existing.items()} | dict(connection.execute(
+            select(brands.c.brand_ref, brands.c.id).where(brands.c.brand_ref.in_([b["brand_ref"] for b in new_brands]))
+        ).all() if new_brands else {})
+        insert_rows(connection, products, [{"brand_id": ids[ref], **product} for ref, catalog in catalogs
+                                           for product in catalog])
         return []
+
+    def _holders(self, connection: Connection, names: list[str], now: datetime) -> dict[str, int]:
+        """The ids of these rights holders by name; those not yet known are added, in order."""
+        wanted = list(dict.fromkeys(names))
+        found = dict(connection.execute(
+            select(rights_holders.c.name, rights_holders.c.id).where(rights_holders.c.name.in_(wanted))).all())
+        missing = [name for name in wanted if name not in found]
+        if missing:
+            insert_rows(connection, rights_holders, [
+                dict(name=name, contact_email="", created_at=now) for name in missing])
+            found.update(connection.execute(
+                select(rights_holders.c.name, rights_holders.c.id).where(rights_holders.c.name.in_(missing))).all())
+        return found
 
     # -- sellers ----------------------------------------------------------------------------------
     def _upsert_sellers(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.SellerRecord]],
