@@ -89,16 +89,18 @@ def test_a_changed_snapshot_reloaded_records_exactly_its_changes_across_batches(
 
 
 def test_the_bulk_load_settings_end_with_the_load(engine):
-    def durability(connection) -> str:
-        query = "PRAGMA synchronous" if connection.dialect.name == "sqlite" else "SHOW synchronous_commit"
-        return str(connection.exec_driver_sql(query).scalar())
+    def settings(connection) -> tuple[str, ...]:
+        if connection.dialect.name == "sqlite":
+            return tuple(str(connection.exec_driver_sql(f"PRAGMA {name}").scalar())
+                         for name in ("synchronous", "cache_size", "wal_autocheckpoint"))
+        return (str(connection.exec_driver_sql("SHOW synchronous_commit").scalar()),)
 
     with engine.connect() as connection:
-        before = durability(connection)
+        before = settings(connection)
         connection.rollback()
     with bulk_load(engine) as connection:
-        assert durability(connection) in ("1", "off")  # NORMAL, off
+        assert settings(connection) in (("1", "-65536", "16384"), ("off",))  # NORMAL, a 64 MB cache, 64 MB of log
         connection.rollback()
     with engine.connect() as connection:
-        assert durability(connection) == before
+        assert settings(connection) == before
         assert connection.execute(text("SELECT 1")).scalar() == 1

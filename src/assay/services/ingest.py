@@ -475,7 +475,7 @@ class Ingest:
         """(id, banned) of the sellers of a batch of listings, by (marketplace id, seller ref). Sellers
         do not change while listings load, so answers are kept from batch to batch (up to
         SELLER_CACHE of them, so that memory stays bounded whatever the number of sellers)."""
-        missing = keys - self.seller_cache.keys()
+        missing = {key for key in keys if key not in self.seller_cache}  # not `keys - cache.keys()`: that walks the cache
         if missing:
             if len(self.seller_cache) + len(missing) > SELLER_CACHE:
                 self.seller_cache.clear()

@@ -104,6 +104,13 @@ def _remember_empty(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return processed
 
 
+# SQLite, for the load's connection: commits that do not wait for the disk; a page cache of 64 MB
+# (the default 2 MB, against a million listings' indexes, sent every other page back to the
+# operating system); and the write-ahead log copied into the database every 64 MB rather than
+# every 4 MB, each copy being a wait for the disk.
+SQLITE_LOAD_PRAGMAS = {"synchronous": "1", "cache_size": "-65536", "wal_autocheckpoint": "16384"}
+
+
 @contextmanager
 def bulk_load(engine: Engine) -> Iterator[Connection]:
     """A connection for a bulk load that commits in batches with its own checkpoint. Commits
@@ -115,8 +122,9 @@ def bulk_load(engine: Engine) -> Iterator[Connection]:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:  # on the driver's connection: SQLAlchemy's would open a transaction, where this cannot change
             driver = connection.connection.driver_connection
-            before = driver.execute("PRAGMA synchronous").fetchone()[0]
-            driver.execute("PRAGMA synchronous=NORMAL")
+            before = {name: driver.execute(f"PRAGMA {name}").fetchone()[0] for name in SQLITE_LOAD_PRAGMAS}
+            for name, value in SQLITE_LOAD_PRAGMAS.items():
+                driver.execute(f"PRAGMA {name}={value}")
         else:
             connection.exec_driver_sql("SET synchronous_commit TO off")
             connection.commit()
@@ -126,7 +134,8 @@ def bulk_load(engine: Engine) -> Iterator[Connection]:
             if connection.in_transaction():
                 connection.rollback()
             if sqlite:
-                driver.execute(f"PRAGMA synchronous={int(before)}")
+                for name, value in before.items():
+                    driver.execute(f"PRAGMA {name}={int(value)}")
             else:
                 connection.exec_driver_sql("RESET synchronous_commit")
                 connection.commit()
