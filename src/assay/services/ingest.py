@@ -488,7 +488,8 @@ class Ingest:
         market = self._markets(connection, {r.marketplace for _, r in batch})
         by_key = {(market[r.marketplace], r.listing_id): (n, r) for n, r in batch}
         seller_rows = self._sellers(connection, {(market[r.marketplace], r.seller_id) for _, r in batch})
-        stored = [key for key in by_key if not self._first_listings(connection, key[0])]
+        first = {market_id: self._first_listings(connection, market_id) for market_id in {m for m, _ in by_key}}
+        stored = [key for key in by_key if not first[key[0]]]
         existing = _existing(connection, listings, listings.c.listing_ref, stored, LISTING_FIELDS)
         new_rows, changed, rejects, accepted = [], [], [], []
         for (market_id, ref), (line, record) in by_key.items():
@@ -534,6 +535,8 @@ class Ingest:
         """A new or changed listing that repeats one taken down for good (its title, or one of its
         photos) is caught as it arrives, as a suggestion for the brand (filed at once for brands
         that opted in to proactive removal, when the run ends)."""
+        if not self.taken_down:  # nothing was taken down for good: the common case of a first load
+            return
         for market_id, ref, values in arrived:
             caught = self.taken_down.match(values["title"], values["image_hashes"])
             if caught is None:
@@ -633,6 +636,9 @@ class TakenDown:
     def __init__(self, titles: dict[str, tuple[int, str]] | None = None,
                  photos: dict[str, tuple[int, str]] | None = None) -> None:
         self.titles, self.photos = titles or {}, photos or {}
+
+    def __bool__(self) -> bool:
+        return bool(self.titles or self.photos)
 
     def match(self, title: str, image_hashes: list[str]) -> tuple[int, str] | None:
         """(brand id, why) if the listing repeats a taken-down one."""
