@@ -36,10 +36,10 @@ def insert_rows(
     values: Sequence[Sequence[Any]] = list(map(itemgetter(*names), rows)) if len(names) > 1 else \
         [(row[names[0]],) for row in rows]
     if processors:  # column by column: one call of `map` per column instead of a Python loop per value
-        columns = list(zip(*values))
+        columns = list(zip(*values, strict=True))
         for i, process in processors:
             columns[i] = tuple(map(process, columns[i]))
-        values = list(zip(*columns))
+        values = list(zip(*columns, strict=True))
     quote = dialect.identifier_preparer.quote
     into = f"{quote(table.name)} ({', '.join(quote(name) for name in names)})"
     driver = connection.connection.driver_connection
