@@ -33,9 +33,10 @@ where that reading is a word of its own (`FITS` is not FLTS).
 Leetspeak that normalisation leaves alone (`4PEX`, `S74ern3n`: digits at an edge or side
 by side, which are usually models and sizes) counts when the whole word reads as a mark.
 
-Misspellings. Only marks of 6+ letters are matched fuzzily (distance 1; 9+ letters: 2),
+Misspellings. Only marks of 5+ letters are matched fuzzily (distance 1; 9+ letters: 2),
 by optimal string alignment distance, so a swap of two neighbours (`Qourvex`) is one edit.
-Shorter marks would match too many ordinary words. A fuzzy hit must keep the mark's first
+Shorter marks would match too many ordinary words; five-letter marks (many real ones are
+that short) are misspelt by counterfeiters as longer ones are. A fuzzy hit must keep the mark's first
 letter (a changed first letter makes another word: pillow/WILLOW, whistle/THISTLE), must
 not be a plain plural or singular (`harbors` for HARBOR), and must not be a common word in
 English or a major European language (`thermal` is not THERNAL, `channel` is not CHANEL;
@@ -82,7 +83,7 @@ class _Entry:
 
 def fuzzy_distance_allowed(length: int) -> int:
     """How many edits a misspelling of a mark this long may have."""
-    return 2 if length >= 9 else 1 if length >= 6 else 0
+    return 2 if length >= 9 else 1 if length >= 5 else 0
 
 
 def _binds_short(ch: str) -> bool:
