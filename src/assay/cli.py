@@ -405,7 +405,7 @@ def worker(once: Annotated[bool, typer.Option(help="One pass, then exit.")] = Fa
            interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 60.0) -> None:
     """Act on due deadlines (flag overdue reviews, reinstate unanswered counter-notices), judge
     listings that arrived unscanned, and file for brands that opted in to proactive removal."""
-    from assay.services.suggestions import scan_store
+    from assay.services.store_scan import scan_store
 
     assay = open_app()
     while True:
@@ -485,7 +485,7 @@ def scan_command(
     from assay.services.scan import scan
 
     if db:
-        from assay.services.suggestions import scan_store
+        from assay.services.store_scan import scan_store
 
         assay = open_app()
         found = scan_store(lambda: assay.uow(actor))

@@ -20,7 +20,8 @@ from assay.domain.reasons import AutomatedDecision, StatementOfReasons
 from assay.services import catalog, enrolment
 from assay.services.ingest import Ingest
 from assay.services.scan import scan
-from assay.services.suggestions import accuracy, confirm, dismiss, scan_store
+from assay.services.store_scan import scan_store
+from assay.services.suggestions import accuracy, confirm, dismiss
 from assay.store.tables import suggestions
 
 SELLERS = [seller("s-dealer"), seller("s-lux"), seller("s-shop")]
@@ -225,7 +226,7 @@ def test_a_copy_of_a_taken_down_listings_photo_is_matched_by_the_stores_bank(app
         assert uow.repo.listing_by_ref("taobao", "FAKE-3").status is ListingStatus.REMOVED
 
     from assay.services.images import query_photo
-    from assay.services.suggestions import detector_from_store
+    from assay.services.store_scan import detector_from_store
 
     with app.uow() as uow:
         detector, _ = detector_from_store(uow)

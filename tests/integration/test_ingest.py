@@ -190,7 +190,7 @@ def photo_snapshot(root: Path) -> Path:
 
 
 def counting_fingerprints(monkeypatch) -> list[str]:
-    import assay.services.ingest as module
+    import assay.services.images as module  # ingest imports it when it first meets a photo
 
     calls: list[str] = []
     real = module.fingerprint
@@ -244,7 +244,7 @@ def test_ingest_stores_the_query_form_of_every_photo_and_the_views_of_official_o
 
 def test_photos_stored_before_query_forms_and_views_get_them_at_the_next_ingest(app, tmp_path, monkeypatch):
     from assay.detection.images import AS_IS
-    from assay.services.suggestions import detector_from_store, stored_photos
+    from assay.services.store_scan import detector_from_store, stored_photos
     from assay.store.tables import image_views
 
     root = photo_snapshot(tmp_path / "snap")

@@ -1,26 +1,31 @@
-"""The scan's fast paths give exactly what the general paths give.
+"""The fast paths of the scan and of ingest give exactly what the general paths give.
 
 Each shortcut that makes the scan faster (cutting a file into blocks of lines, folding
 plain runs of text at once, reading boundaries without CJK, the first-character test of
-the context phrases) is held here to the slower, general code it stands in for, on
-texts drawn to hit its edges."""
+the context phrases), or a load faster (times written for SQLite in one call), is held
+here to the slower, general code it stands in for, on inputs drawn to hit its edges."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from re import _parser as re_parser
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
 
 from assay.detection import context, marks, normalise
 from assay.detection.marks import MarkIndex
 from assay.detection.normalise import CJK_RANGES, has_cjk, is_cjk, normalise_text
 from assay.services.feed_reader import block_lines, line_blocks, parse_line, read_lines
+from assay.store import bulk
+from assay.store.tables import listings
+from assay.store.types import UTCDateTime
 
 # Letters, digits and leet symbols, separators, whitespace of every kind, look-alikes,
 # accents (precomposed and combining), invisibles, full-width, CJK and Hangul, emoji.
@@ -162,3 +167,21 @@ def test_blocks_of_lines_give_the_lines_numbers_and_reasons_reading_line_by_line
     by_block = [(number, *parse_line(raw, terminated=terminated))
                 for first, _, data in blocks for number, raw, terminated in block_lines(first, data)]
     assert by_block == by_line
+
+
+# -- the bulk loader's times on SQLite -------------------------------------------------------------
+
+zones = st.one_of(st.just(timezone.utc), st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23))
+                  .map(lambda offset: timezone(timedelta(minutes=offset // timedelta(minutes=1)))))
+
+
+@given(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 30), timezones=zones))
+def test_the_bulk_loader_stores_a_time_on_sqlite_as_sqlalchemy_would(moment: datetime) -> None:
+    dialect = sqlite.dialect()
+    general = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert bulk._processor(listings.c.created_at, dialect)(moment) == general(moment)
+
+
+def test_the_bulk_loader_refuses_a_naive_time_on_sqlite_as_sqlalchemy_would() -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        bulk._processor(listings.c.created_at, sqlite.dialect())(datetime(2025, 1, 1))

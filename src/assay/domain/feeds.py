@@ -10,7 +10,7 @@ import posixpath
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from assay.domain.currencies import ISO_4217
 from assay.domain.identity import TraderIdentity
@@ -52,8 +52,7 @@ class SellerRecord:
     identity: TraderIdentity
 
 
-@dataclass(frozen=True)
-class ListingRecord:
+class ListingRecord(NamedTuple):  # a tuple: a snapshot has millions, made and sent between processes
     listing_id: str
     marketplace: str
     seller_id: str

@@ -17,22 +17,21 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from assay.detection.normalise import normalise
 from assay.domain import feeds
 from assay.domain.errors import DomainError
 from assay.domain.identity import identity_keys
 from assay.domain.model import ListingStatus, Seller, SellerStatus
 from assay.services.app import Assay
-from assay.services.feed_reader import chunks, reject_line
-from assay.services.images import ImageFingerprint, content_hash, fingerprint, layout_bytes
+from assay.services.feed_reader import Chunk, chunks, reject_line
 from assay.services.sanctions import close_and_ban_linked
 from assay.services.snapshots import jsonable
-from assay.services.suggestions import act_for_opted_in_brands, scan_store
+from assay.services.suggestions import act_for_opted_in_brands
 from assay.store.audit_log import append_event
 from assay.store.bulk import bulk_load, insert_rows
 from assay.store.repository import batches
@@ -52,6 +51,9 @@ from assay.store.tables import (
     settings,
     suggestions,
 )
+
+if TYPE_CHECKING:
+    from assay.services.images import ImageFingerprint
 
 REQUIRED = ("brands.jsonl", "sellers.jsonl", "listings.jsonl")
 PHASES = ("brands", "sellers", "listings", "done")
@@ -215,6 +217,8 @@ class Ingest:
             connection.execute(update(ingest_runs).where(ingest_runs.c.id == run["id"]).values(
                 phase="done", finished_at=self.app.clock.now()))
         if self.scan:
+            from assay.services.store_scan import scan_store  # detection loads only for a load that scans
+
             found = scan_store(lambda: self.app.uow(self.actor), only_pending=True)
             summary.suggested, summary.filed = found.suggested, found.filed
         else:
@@ -225,23 +229,26 @@ class Ingest:
         path = self.root / f"{name}.jsonl"
         last_offset = offset
         with bulk_load(self.app.engine) as connection:
-            for chunk in chunks(path, name, self.fx, offset, line, self.batch_size):
+            # A second process reads and validates the next batch while this one writes; it also
+            # derives the sellers' identity keys, the costliest part of a seller.
+            derive = (lambda record: identity_keys(record.identity)) if name == "sellers" else None
+            for chunk in chunks(path, name, self.fx, offset, line, self.batch_size, ahead=self.workers > 1,
+                                derive=derive):
                 next_phase = PHASES[PHASES.index(name) + 1] if chunk.last else None
-                self._commit(connection, name, run_id, chunk.accepted, chunk.rejects, chunk.end_offset, chunk.end_line,
-                             counts, next_phase=next_phase)
+                self._commit(connection, name, run_id, chunk, counts, next_phase=next_phase)
                 self.progress(chunk.end_offset - last_offset)
                 last_offset = chunk.end_offset
 
-    def _commit(self, connection: Connection, name: str, run_id: int, batch: list[tuple[int, Any]],
-                rejects: list[tuple[int, str]], offset: int, line: int, counts: dict[str, Counts],
+    def _commit(self, connection: Connection, name: str, run_id: int, chunk: Chunk, counts: dict[str, Counts],
                 next_phase: str | None = None) -> None:
         """One batch and its checkpoint, in one transaction."""
         now = self.app.clock.now()
         self.changes = []
+        rejects, offset, line = chunk.rejects, chunk.end_offset, chunk.end_line
         with connection.begin():
             batch_counts = Counts()
-            if batch:
-                rejects = rejects + getattr(self, f"_upsert_{name}")(connection, run_id, batch, batch_counts, now)
+            if chunk.accepted:
+                rejects = rejects + getattr(self, f"_upsert_{name}")(connection, run_id, chunk, batch_counts, now)
             insert_rows(connection, feed_changes, self.changes)
             batch_counts.rejected = len(rejects)
             insert_rows(connection, ingest_rejects, [
@@ -284,6 +291,10 @@ class Ingest:
         once more if a listing named it first); `_image_hashes` then answers from memory."""
         todo = [path for path in dict.fromkeys(paths)
                 if path not in self.hashed or (official and path not in self.viewed)]
+        if not todo:
+            return
+        from assay.services.images import content_hash, layout_bytes  # numpy and PIL load only for photos
+
         files: dict[str, Path] = {}  # content -> one of its files
         for path in todo:
             file = self.root / path
@@ -343,10 +354,11 @@ class Ingest:
             self.pool = None
 
     # -- brands -----------------------------------------------------------------------------------
-    def _upsert_brands(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.BrandRecord]],
-                       counts: Counts, now: datetime) -> list[tuple[int, str]]:
+    def _upsert_brands(self, connection: Connection, run_id: int, chunk: Chunk, counts: Counts,
+                       now: datetime) -> list[tuple[int, str]]:
         """The batch's brands in a few queries: their owners, the brands stored, then the new rows
         together (a first load of a million listings brings two thousand brands)."""
+        batch: list[tuple[int, feeds.BrandRecord]] = chunk.accepted
         self._store_images(connection, (path for _, record in batch for product in record.products
                                         for path in product.images), official=True)
         holders = self._holders(connection, [record.owner for _, record in batch], now)
@@ -401,9 +413,11 @@ class Ingest:
         return found
 
     # -- sellers ----------------------------------------------------------------------------------
-    def _upsert_sellers(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.SellerRecord]],
-                        counts: Counts, now: datetime) -> list[tuple[int, str]]:
-        by_key = {(self._marketplace(connection, r.marketplace), r.seller_id): r for _, r in batch}
+    def _upsert_sellers(self, connection: Connection, run_id: int, chunk: Chunk, counts: Counts,
+                        now: datetime) -> list[tuple[int, str]]:
+        """The batch's sellers, with the identity keys the reader derived (`_load`)."""
+        keys_of = {id(record): keys for (_, record), keys in zip(chunk.accepted, chunk.derived, strict=True)}
+        by_key = {(self._marketplace(connection, r.marketplace), r.seller_id): r for _, r in chunk.accepted}
         existing = _existing(connection, sellers, sellers.c.seller_ref, by_key,
                              ("store_name", "status", "banned_at", *feeds.IDENTITY_FIELDS))
         new_rows, changed_rows, key_rows, touched = [], [], [], []
@@ -445,7 +459,7 @@ class Ingest:
             seller_id = ids[key]["id"]
             if seller_id in touched or key not in existing:
                 key_rows += [{"seller_id": seller_id, "kind": k.kind.value, "value": k.value}
-                             for k in identity_keys(record.identity)]
+                             for k in keys_of[id(record)]]
         insert_rows(connection, seller_identity_keys, key_rows)
         return []
 
@@ -483,8 +497,9 @@ class Ingest:
                 self.seller_cache[key] = (row["id"], row["banned_at"] is not None)
         return self.seller_cache
 
-    def _upsert_listings(self, connection: Connection, run_id: int, batch: list[tuple[int, feeds.ListingRecord]],
-                         counts: Counts, now: datetime) -> list[tuple[int, str]]:
+    def _upsert_listings(self, connection: Connection, run_id: int, chunk: Chunk, counts: Counts,
+                         now: datetime) -> list[tuple[int, str]]:
+        batch: list[tuple[int, feeds.ListingRecord]] = chunk.accepted
         market = self._markets(connection, {r.marketplace for _, r in batch})
         by_key = {(market[r.marketplace], r.listing_id): (n, r) for n, r in batch}
         seller_rows = self._sellers(connection, {(market[r.marketplace], r.seller_id) for _, r in batch})
@@ -504,19 +519,19 @@ class Ingest:
                     continue
             accepted.append((market_id, ref, record, seller))
         self._store_images(connection, (path for *_, record, _ in accepted for path in record.images))
+        new_rows, changed = [], []
         for market_id, ref, record, seller in accepted:
-            values = dict(seller_id=seller[0], title=record.title, description=record.description,
-                          category=record.category, price=record.price, currency=record.currency,
-                          images=list(record.images),
-                          image_hashes=self._image_hashes(record.images) if record.images else [])
+            hashes = self._image_hashes(record.images) if record.images else []
             old = existing.get((market_id, ref))
             if old is None:
-                status = ListingStatus.REMOVED if seller[1] else ListingStatus.ACTIVE
-                values.update(marketplace_id=market_id, listing_ref=ref, created_at=record.created_at,
-                              status=status, needs_scan=True)
-                new_rows.append(values)
-                counts.created += 1
+                new_rows.append(NewListing(
+                    market_id, ref, seller[0], record.title, record.description, record.category, record.price,
+                    record.currency, list(record.images), hashes, record.created_at,
+                    ListingStatus.REMOVED if seller[1] else ListingStatus.ACTIVE, True))
                 continue
+            values = dict(seller_id=seller[0], title=record.title, description=record.description,
+                          category=record.category, price=record.price, currency=record.currency,
+                          images=list(record.images), image_hashes=hashes)
             changes = _diff({k: old[k] for k in LISTING_FIELDS}, values)
             if not changes:
                 counts.unchanged += 1
@@ -524,21 +539,22 @@ class Ingest:
             changed.append((market_id, ref, {**values, "needs_scan": True, "listing_id": old["id"]}))
             self._change(run_id, "listing", f"{record.marketplace}:{ref}", now, changes)
             counts.updated += 1
+        counts.created += len(new_rows)
         insert_rows(connection, listings, new_rows)
         if changed:
             connection.execute(update(listings).where(listings.c.id == bindparam("listing_id")),
                                [values for _, _, values in changed])
-        self._stay_down(connection, now, [(r["marketplace_id"], r["listing_ref"], r) for r in new_rows] + changed)
+        if self.taken_down:  # something was taken down for good (never so on a first load)
+            self._stay_down(connection, now, [(r.marketplace_id, r.listing_ref, r.title, r.image_hashes) for r in new_rows]
+                            + [(m, ref, v["title"], v["image_hashes"]) for m, ref, v in changed])
         return rejects
 
-    def _stay_down(self, connection: Connection, now: datetime, arrived: list[tuple[int, str, dict[str, Any]]]) -> None:
-        """A new or changed listing that repeats one taken down for good (its title, or one of its
-        photos) is caught as it arrives, as a suggestion for the brand (filed at once for brands
-        that opted in to proactive removal, when the run ends)."""
-        if not self.taken_down:  # nothing was taken down for good: the common case of a first load
-            return
-        for market_id, ref, values in arrived:
-            caught = self.taken_down.match(values["title"], values["image_hashes"])
+    def _stay_down(self, connection: Connection, now: datetime, arrived: list[tuple[int, str, str, list[str]]]) -> None:
+        """A new or changed listing (marketplace id, ref, title, photo hashes) that repeats one taken
+        down for good (its title, or one of its photos) is caught as it arrives, as a suggestion for
+        the brand (filed at once for brands that opted in to proactive removal, when the run ends)."""
+        for market_id, ref, title, image_hashes in arrived:
+            caught = self.taken_down.match(title, image_hashes)
             if caught is None:
                 continue
             brand_id, detail = caught
@@ -571,12 +587,34 @@ def _banned_with_unbanned_links() -> Any:
 
 
 _BANNED_WITH_UNBANNED_LINKS = _banned_with_unbanned_links()
+
+
+class NewListing(NamedTuple):
+    """A listing's row as a first load inserts it: its fields are the columns."""
+
+    marketplace_id: int
+    listing_ref: str
+    seller_id: int
+    title: str
+    description: str
+    category: str
+    price: Decimal
+    currency: str
+    images: list[str]
+    image_hashes: list[str]
+    created_at: datetime
+    status: ListingStatus
+    needs_scan: bool
+
+
 LISTING_FIELDS = ("seller_id", "title", "description", "category", "price", "currency", "images", "image_hashes")
 _MARKETPLACE_BAN = "storefront closed for infringement by {} before it reached Assay"
 
 
 def _fingerprint(item: tuple[Path, bool]) -> ImageFingerprint:
     """`fingerprint` of (file, with views): what the pool's workers run."""
+    from assay.services.images import fingerprint
+
     file, views = item
     return fingerprint(file, views=views)
 
@@ -634,8 +672,10 @@ class TakenDown:
     """Fingerprints of the listings taken down for good: normalised titles and photo hashes."""
 
     def __init__(self, titles: dict[str, tuple[int, str]] | None = None,
-                 photos: dict[str, tuple[int, str]] | None = None) -> None:
+                 photos: dict[str, tuple[int, str]] | None = None,
+                 normalise: Callable[[str], str] | None = None) -> None:
         self.titles, self.photos = titles or {}, photos or {}
+        self.normalise = normalise  # detection's, which titles were normalised with (given with them)
 
     def __bool__(self) -> bool:
         return bool(self.titles or self.photos)
@@ -646,7 +686,7 @@ class TakenDown:
             if sha in self.photos:
                 brand_id, ref = self.photos[sha]
                 return brand_id, f"a photo is the very file of listing {ref}, taken down"
-        found = self.titles.get(normalise(title)) if self.titles else None  # normalising is not free
+        found = self.titles.get(self.normalise(title)) if self.titles and self.normalise else None
         if found:
             return found[0], f"the title repeats that of listing {found[1]}, taken down"
         return None
@@ -655,7 +695,11 @@ class TakenDown:
 def taken_down_fingerprints(app: Assay) -> TakenDown:
     with app.uow() as uow:
         rows = uow.repo.taken_down()
-    found = TakenDown()
+    if not rows:  # a first load: nothing to compare, and no need to load detection
+        return TakenDown()
+    from assay.detection.normalise import normalise
+
+    found = TakenDown(normalise=normalise)
     for listing, brand in rows:
         found.titles.setdefault(normalise(listing.title), (brand.id, listing.listing_ref))
         for sha in listing.image_hashes:

@@ -21,12 +21,13 @@ import json
 import multiprocessing
 import os
 from array import array
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,6 +41,7 @@ from assay.domain.feeds import ListingRecord
 from assay.services.feed_reader import UniqueIds, block_lines, chunks, line_blocks, parse_line, reject_line, validate
 from assay.services.images import photo_views, query_photo
 from assay.services.ingest import check_snapshot
+from assay.services.workers import in_order
 
 CHUNK = 1000
 
@@ -190,29 +192,17 @@ class Judge:
 _JUDGE: Judge | None = None
 
 
-def _in_worker(method: str, args: tuple) -> Any:
+def _in_worker(method: str, *args: Any) -> Any:
     assert _JUDGE is not None
     return getattr(_JUDGE, method)(*args)
 
 
 def _local(judge: Judge, method: str, tasks: Iterator[tuple], workers: int) -> Iterator[Any]:
     """`getattr(judge, method)(*task)` for each task, in order: in this process, or in `workers`
-    forked processes, a few tasks ahead, so that memory stays flat however big the file."""
-    if workers <= 1:
-        for task in tasks:
-            yield getattr(judge, method)(*task)
-        return
+    forked processes, which inherit the judge, built once."""
     global _JUDGE
-    _JUDGE = judge  # inherited by the forked workers, built once
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        pending: deque[Any] = deque()
-        for task in tasks:
-            pending.append(pool.apply_async(_in_worker, (method, task)))
-            if len(pending) >= workers * 3:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+    _JUDGE = judge
+    return in_order(partial(_in_worker, method), tasks, workers if workers > 1 else 0)
 
 
 def scan(root: Path, out: Path, *, rejects_path: Path | None = None, engine: str = "local",

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timezone
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Column, Connection, DateTime, Dialect, Engine, Numeric, Table
 from sqlalchemy.exc import DBAPIError
@@ -22,19 +23,25 @@ from assay.store.types import Money, UTCDateTime
 
 
 def insert_rows(
-    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, json_text: Collection[str] = (),
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]] | Sequence[NamedTuple], *,
+    json_text: Collection[str] = (),
 ) -> None:
-    """Insert rows that all name the same columns (every column they need: no defaults apply).
+    """Insert rows that all name the same columns (every column they need: no defaults apply):
+    mappings, or named tuples (cheaper to make by the thousand) whose fields are the columns.
     Those named in `json_text` hold JSON already serialised. A row that breaks a constraint
     raises SQLAlchemy's error for it (IntegrityError...), as a statement through it would."""
     if not rows:
         return
     dialect = connection.dialect
-    names = list(rows[0])
+    named = isinstance(rows[0], tuple)
+    names = list(rows[0]._fields if named else rows[0])  # type: ignore[union-attr]
     processors = [(i, process) for i, name in enumerate(names)
                   if name not in json_text and (process := _processor(table.c[name], dialect))]
-    values: Sequence[Sequence[Any]] = list(map(itemgetter(*names), rows)) if len(names) > 1 else \
-        [(row[names[0]],) for row in rows]
+    values: Sequence[Sequence[Any]]
+    if named:
+        values = rows  # type: ignore[assignment]
+    else:
+        values = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
     if processors:  # column by column: one call of `map` per column instead of a Python loop per value
         columns = list(zip(*values, strict=True))
         for i, process in processors:
@@ -74,6 +81,8 @@ def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | 
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return None
+    if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
+        return _sqlite_utc(process)
     if isinstance(column.type, JSON):
         return _remember_empty(process)
     if isinstance(column.type, SEEN_ONCE):
@@ -86,6 +95,19 @@ def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | 
         return converted[value]
 
     return convert
+
+
+def _sqlite_utc(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`process` for a UTCDateTime on SQLite, with a shortcut for times already in UTC (a feed's
+    mostly are): the text SQLAlchemy's DATETIME would store, in one call rather than through a
+    format of seven fields (a fifth of the cost; the tests hold it to SQLAlchemy's)."""
+
+    def processed(value: Any) -> Any:
+        if value is not None and value.tzinfo is timezone.utc:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return process(value)
+
+    return processed
 
 
 def _remember_empty(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
