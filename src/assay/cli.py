@@ -446,8 +446,9 @@ def ingest_command(
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction and checkpoint.")] = 2000,
     scan: Annotated[bool, typer.Option(help="Judge new and changed listings as they arrive (--no-scan: leave "
                                             "them to `assay worker` or `assay scan --db`).")] = True,
-    workers: Annotated[int | None, typer.Option(min=1, help="Processes that fingerprint photos (default: one "
-                                                            "per core).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes: from two on, one reads ahead of the "
+                                                            "writer, and that many fingerprint photos (default: "
+                                                            "one per core).")] = None,
     actor: Actor = "ingest",
 ) -> None:
     """Load a marketplace snapshot; a killed run started again resumes where it stopped."""
