@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from assay.domain.identity import identity_keys
 from assay.services.feed_reader import chunks
-from assay.services.workers import read_ahead
+from assay.services.workers import ReadAhead
 
 
 def numbers(count: int, pid_file: Path | None = None) -> Iterator[int]:
@@ -46,13 +46,13 @@ def gone(pid: int, within: float = 10.0) -> bool:
 
 
 def test_items_come_in_order_and_a_failure_in_the_child_is_raised_here() -> None:
-    assert list(read_ahead(numbers, 500)) == list(range(500))
+    assert list(ReadAhead(numbers, 500)) == list(range(500))
     with pytest.raises(ValueError, match="line 8: no such thing"):
-        list(read_ahead(numbers, 8))
+        list(ReadAhead(numbers, 8))
 
 
 def test_a_reader_that_stops_early_leaves_no_child_behind(tmp_path: Path) -> None:
-    items = read_ahead(numbers, 10**9, tmp_path / "pid")
+    items = ReadAhead(numbers, 10**9, tmp_path / "pid")
     assert [next(items) for _ in range(3)] == [0, 1, 2]
     items.close()
     child = int((tmp_path / "pid").read_text())
@@ -64,7 +64,7 @@ def test_a_reader_that_stops_early_leaves_no_child_behind(tmp_path: Path) -> Non
 
 
 def _consume_forever(pid_file: Path) -> None:
-    for _ in read_ahead(numbers, 10**12, pid_file):
+    for _ in ReadAhead(numbers, 10**12, pid_file):
         pass
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from assay.domain import feeds
-from assay.services.workers import read_ahead
+from assay.services.workers import ReadAhead
 
 VALIDATORS = {
     "brands": lambda raw, fx: feeds.brand(raw, fx),
@@ -149,10 +149,11 @@ def validate(kind: str, raw: Any, fx: dict[str, float] | None) -> tuple[Any, str
 
 def chunks(path: Path, kind: str, fx: dict[str, float] | None, start_offset: int, start_line: int,
            size: int, *, ahead: bool = False, derive: Callable[[Any], Any] | None = None) -> Iterator[Chunk]:
-    """`read_chunks`, in a child process reading ahead of this one if `ahead` (`derive` runs
-    there too: it need not be picklable, the child is forked)."""
+    """`read_chunks`; if `ahead`, in a child process that reads the next chunk while this one
+    works on the last (`workers.ReadAhead`; `derive` runs there too: it need not be picklable,
+    the child is forked). Close the iterator to stop it early."""
     if ahead:
-        return read_ahead(read_chunks, path, kind, fx, start_offset, start_line, size, derive)
+        return ReadAhead(read_chunks, path, kind, fx, start_offset, start_line, size, derive)
     return read_chunks(path, kind, fx, start_offset, start_line, size, derive)
 
 

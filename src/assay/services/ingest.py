@@ -14,7 +14,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from assay.domain import feeds
 from assay.domain.errors import DomainError
-from assay.domain.identity import identity_keys
+from assay.domain.identity import IdentityKey, identity_keys
 from assay.domain.model import ListingStatus, Seller, SellerStatus
 from assay.services.app import Assay
 from assay.services.feed_reader import Chunk, chunks, reject_line
@@ -211,7 +211,8 @@ class Ingest:
                 summary.banned = self._ban_linked()
                 self.taken_down = taken_down_fingerprints(self.app)
             try:
-                self._load(name, run["id"], start_offset, start_line, counts)
+                with closing(self._reader(name, start_offset, start_line)) as reader:
+                    self._load(name, run["id"], reader, start_offset, counts)
             finally:
                 self._close_pool()
         with engine.begin() as connection:
@@ -226,15 +227,18 @@ class Ingest:
             summary.filed = act_for_opted_in_brands(lambda: self.app.uow(self.actor))
         return summary
 
-    def _load(self, name: str, run_id: int, offset: int, line: int, counts: dict[str, Counts]) -> None:
-        path = self.root / f"{name}.jsonl"
+    def _reader(self, name: str, offset: int, line: int) -> Iterator[Chunk]:
+        """The file's batches from a checkpoint on. With more than one worker, a second process
+        reads and validates the next batch while this one writes the last; it also derives the
+        sellers' identity keys, the costliest part of a seller."""
+        derive = (lambda record: identity_keys(record.identity)) if name == "sellers" else None
+        return chunks(self.root / f"{name}.jsonl", name, self.fx, offset, line, self.batch_size,
+                      ahead=self.workers > 1, derive=derive)
+
+    def _load(self, name: str, run_id: int, reader: Iterator[Chunk], offset: int, counts: dict[str, Counts]) -> None:
         last_offset = offset
         with bulk_load(self.app.engine) as connection:
-            # A second process reads and validates the next batch while this one writes; it also
-            # derives the sellers' identity keys, the costliest part of a seller.
-            derive = (lambda record: identity_keys(record.identity)) if name == "sellers" else None
-            for chunk in chunks(path, name, self.fx, offset, line, self.batch_size, ahead=self.workers > 1,
-                                derive=derive):
+            for chunk in reader:
                 next_phase = PHASES[PHASES.index(name) + 1] if chunk.last else None
                 self._commit(connection, name, run_id, chunk, counts, next_phase=next_phase)
                 self.progress(chunk.end_offset - last_offset)
@@ -417,8 +421,11 @@ class Ingest:
     def _upsert_sellers(self, connection: Connection, run_id: int, chunk: Chunk, counts: Counts,
                         now: datetime) -> list[tuple[int, str]]:
         """The batch's sellers, with the identity keys the reader derived (`_load`)."""
-        keys_of = {id(record): keys for (_, record), keys in zip(chunk.accepted, chunk.derived, strict=True)}
-        by_key = {(self._marketplace(connection, r.marketplace), r.seller_id): r for _, r in chunk.accepted}
+        by_key: dict[tuple[int, str], feeds.SellerRecord] = {}
+        keys_of: dict[tuple[int, str], frozenset[IdentityKey]] = {}
+        for (_, record), keys in zip(chunk.accepted, chunk.derived, strict=True):
+            key = (self._marketplace(connection, record.marketplace), record.seller_id)
+            by_key[key], keys_of[key] = record, keys
         existing = _existing(connection, sellers, sellers.c.seller_ref, by_key,
                              ("store_name", "status", "banned_at", *feeds.IDENTITY_FIELDS))
         new_rows, changed_rows, key_rows, touched = [], [], [], []
@@ -456,11 +463,11 @@ class Ingest:
         if touched:
             connection.execute(seller_identity_keys.delete().where(seller_identity_keys.c.seller_id.in_(touched)))
         ids = _existing(connection, sellers, sellers.c.seller_ref, by_key, ())
-        for key, record in by_key.items():
+        for key in by_key:
             seller_id = ids[key]["id"]
             if seller_id in touched or key not in existing:
                 key_rows += [{"seller_id": seller_id, "kind": k.kind.value, "value": k.value}
-                             for k in keys_of[id(record)]]
+                             for k in keys_of[key]]
         insert_rows(connection, seller_identity_keys, key_rows)
         return []
 

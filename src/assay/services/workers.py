@@ -5,11 +5,15 @@ one process keeps what must follow the file's order: duplicates, checkpoints, wr
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from typing import Any
 
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux
+PIPE_SIZE = 1 << 20  # the most a process may ask for without privileges (/proc/sys/fs/pipe-max-size)
 AHEAD = 3  # tasks in flight per process: enough to keep them busy, few enough to keep memory flat
 
 
@@ -33,36 +37,59 @@ def in_order(function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], pro
             yield pending.popleft().get()
 
 
-def read_ahead(produce: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
+class ReadAhead:
     """The items of `produce(*args)`, made in a forked child process while this one consumes
-    them: the child works on the next item as soon as it has handed over the last one.
+    them. The child starts at once, and works on the next item as soon as the last one is in the
+    pipe (which holds up to a megabyte).
 
     No thread runs here to fetch the items, unlike a `Pool`'s: such a thread competes for the
     interpreter with the consumer, which then waits for it each time a database driver gives
-    the interpreter up. An exception in the child is raised here; closing this generator, or
-    this process dying, closes the pipe, and the child exits at its next item."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_produce, args=(receiver, sender, produce, args), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        while True:
-            try:
-                kind, item = receiver.recv()
-            except EOFError:
-                raise ChildProcessError(f"the process reading ahead stopped (exit code {child.exitcode})") from None
-            if kind == "done":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        receiver.close()
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-            child.join()
+    the interpreter up. An exception in the child is raised here. Closing (or this process
+    dying) closes the pipe, and the child exits at its next item."""
+
+    def __init__(self, produce: Callable[..., Iterator[Any]], *args: Any) -> None:
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        with suppress(OSError):  # room for a batch or so of records (the default is 64 kB)
+            fcntl.fcntl(sender.fileno(), F_SETPIPE_SZ, PIPE_SIZE)
+        self.child = context.Process(target=_produce, args=(self.receiver, sender, produce, args), daemon=True)
+        self.child.start()
+        sender.close()
+        self.closed = False
+
+    def __iter__(self) -> ReadAhead:
+        return self
+
+    def __next__(self) -> Any:
+        if self.closed:
+            raise StopIteration
+        try:
+            kind, item = self.receiver.recv()
+        except EOFError:
+            self.close()
+            raise ChildProcessError(f"the process reading ahead stopped (exit code {self.child.exitcode})") from None
+        if kind == "item":
+            return item
+        self.close()
+        if kind == "error":
+            raise item
+        raise StopIteration
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.receiver.close()
+        self.child.join(timeout=5)
+        if self.child.is_alive():
+            self.child.kill()
+            self.child.join()
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _produce(receiver: Any, sender: Any, produce: Callable[..., Iterator[Any]], args: tuple[Any, ...]) -> None:
