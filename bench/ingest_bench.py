@@ -5,7 +5,8 @@
 
 The naive loader is what one writes first: parse, validate, one ORM object and one
 commit per listing. It runs on the first `--baseline` listings of the same snapshot
-(a full million that way would take hours); both are reported in listings per second.
+(a full million that way would take hours); both are reported in listings per second,
+the median of `--runs` runs of each, taken in turn on fresh databases.
 Loading is measured on its own (`--no-scan`); detection has its own benchmark.
 `assay ingest` runs in a child process, so its peak resident memory is its own; the
 last column is the peak of its processes together, sampled twice a second."""
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,6 +119,7 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--baseline", type=int, default=3000, help="listings the naive loader loads")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each loader, in turn; medians are reported")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
@@ -125,11 +128,21 @@ def main() -> None:
         started = time.perf_counter()
         generate(snapshot, listings=args.listings, seed=args.seed, images=False)
         print(f"generated {args.listings:,} text-only listings in {time.perf_counter() - started:.1f} s")
-        base = naive_rate(fresh_database(args.database, workdir, "naive"), snapshot, workdir, args.baseline)
-        rate, peak, together = assay_ingest(fresh_database(args.database, workdir, "ingest"), snapshot,
-                                            args.listings)
+        bases, rates, peaks, togethers = [], [], [], []
+        for n in range(args.runs):  # in turn, so that a slower spell of the machine touches both
+            (workdir / f"naive-{n}").mkdir()
+            bases.append(naive_rate(fresh_database(args.database, workdir, f"naive{n}"), snapshot,
+                                    workdir / f"naive-{n}", args.baseline))
+            rate, peak, together = assay_ingest(fresh_database(args.database, workdir, f"ingest{n}"), snapshot,
+                                                args.listings)
+            rates.append(rate)
+            peaks.append(peak)
+            togethers.append(together)
+        base, rate = statistics.median(bases), statistics.median(rates)
+        print("runs: naive " + ", ".join(f"{b:,.0f}" for b in bases) + " /s; assay ingest "
+              + ", ".join(f"{r:,.0f}" for r in rates) + " /s")
         print(f"| {args.database} | {args.listings:,} | {base:,.0f} /s | {rate:,.0f} /s | {rate / base:.1f}x | "
-              f"{args.listings / rate:.1f} s | {peak:.0f} MB | {together:.0f} MB |")
+              f"{args.listings / rate:.1f} s | {max(peaks):.0f} MB | {max(togethers):.0f} MB |")
 
 
 if __name__ == "__main__":
