@@ -8,7 +8,9 @@ import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import cast, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import String
 from tests.integration.snapshots import listing, seller, write_jsonl, write_snapshot
 
@@ -104,3 +106,19 @@ def test_the_bulk_load_settings_end_with_the_load(engine):
     with engine.connect() as connection:
         assert settings(connection) == before
         assert connection.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_listing_cannot_name_a_seller_of_another_marketplace(engine):
+    with engine.begin() as connection:
+        market, seller_id = _seller(connection)
+        other = connection.execute(insert(marketplaces).values(code="other", name="other")).inserted_primary_key[0]
+    row = dict(listing_ref="x", seller_id=seller_id, title="t", description="", category="bags", price=Decimal("1"),
+               currency="EUR", images=[], image_hashes=[], created_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
+               status=ListingStatus.ACTIVE, needs_scan=True)
+    for insert_listing in (lambda c, values: c.execute(insert(listings).values(**values)),
+                           lambda c, values: insert_rows(c, listings, [values])):
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            insert_listing(connection, {**row, "marketplace_id": other})
+        with engine.begin() as connection:
+            insert_listing(connection, {**row, "marketplace_id": market})
+            connection.execute(listings.delete())

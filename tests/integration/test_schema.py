@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from rich.console import Console
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, UniqueConstraint, inspect, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -215,6 +215,11 @@ def test_the_same_migrations_build_the_same_schema_on_sqlite_and_postgresql(tmp_
         assert [c for c, _ in sqlite[name]["columns"]] == sorted(table.columns.keys()), name
         assert sorted(sqlite[name]["primary key"]) == sorted(c.name for c in table.primary_key.columns), name
         assert {i for i, _, _ in sqlite[name]["indexes"]} == {i.name for i in table.indexes}, name
+        assert sqlite[name]["foreign keys"] == sorted(
+            (tuple(f.column_keys), f.referred_table.name, tuple(e.column.name for e in f.elements))
+            for f in table.foreign_key_constraints), name
+        assert {u for u, _ in sqlite[name]["unique"]} == {
+            c.name for c in table.constraints if isinstance(c, UniqueConstraint)}, name
     for name in sorted(sqlite):
         for aspect in sqlite[name]:
             assert sqlite[name][aspect] == postgresql[name][aspect], (name, aspect)
