@@ -64,13 +64,14 @@ BAD_LISTINGS = [
 ]
 
 
-def test_every_bad_record_is_rejected_with_file_line_and_reason_and_the_rest_load(app, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2], ids=["reading-here", "reading-ahead"])
+def test_every_bad_record_is_rejected_with_file_line_and_reason_and_the_rest_load(app, tmp_path, workers):
     records = [listing("L1")] + [bad for bad, _ in BAD_LISTINGS] + [listing("L2")]
     root = write_snapshot(tmp_path / "snap", listings=records, fx={"EUR": 1.08})
     with (root / "listings.jsonl").open("ab") as out:
         out.write(b'{"listing_id": "L3", "title": "caf\xe9"}\n')  # Latin-1, not UTF-8
         out.write(b'{"listing_id": "L4", "marketplace": "tao')  # the last line, cut short
-    summary, rejects = ingest(app, root)
+    summary, rejects = ingest(app, root, workers=workers, batch_size=3)
     expected = [(n + 2, why) for n, (_, why) in enumerate(BAD_LISTINGS)]
     last = len(records)
     expected += [(last + 1, "not UTF-8"), (last + 2, "truncated line")]
