@@ -85,12 +85,6 @@ class ReadAhead:
             self.child.kill()
             self.child.join()
 
-    def __enter__(self) -> ReadAhead:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
 
 def _produce(receiver: Any, sender: Any, produce: Callable[..., Iterator[Any]], args: tuple[Any, ...]) -> None:
     receiver.close()  # the parent's end: with this copy closed, the parent's death breaks the pipe
